@@ -1,0 +1,35 @@
+/**
+ * Every error core reports to an operator, with a stable code. Messages say what went wrong, where (file,
+ * field, plugin, port) and, where one exists, the fix.
+ */
+
+export type ErrorCode =
+  | 'EME_USAGE'
+  | 'EME_CONFIG_READ'
+  | 'EME_CONFIG_PARSE'
+  | 'EME_CONFIG_INVALID'
+  | 'EME_CONFIG_WRITE'
+  | 'EME_PLUGIN_NOT_INSTALLED'
+  | 'EME_PLUGIN_LOAD_FAILED'
+  | 'EME_MANIFEST_INVALID'
+  | 'EME_PLUGIN_API_VERSION'
+  | 'EME_OPTIONS_INVALID'
+  | 'EME_NO_PLUGIN_FOR_DEVICE_TYPE'
+  | 'EME_PORT_IN_USE'
+  | 'EME_LISTEN_FAILED';
+
+export class ExporterError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExporterError';
+  }
+}
+
+/** The message of anything thrown, for a log line. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

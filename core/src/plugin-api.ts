@@ -1,0 +1,90 @@
+/**
+ * The plugin contract, apiVersion 1. A plugin is an npm package named `edge-collector-<name>` or
+ * `@<scope>/edge-collector-<name>` whose main export is a `CollectorPlugin`.
+ */
+
+export const API_VERSION = 1;
+
+export type MetricType = 'gauge' | 'counter';
+
+/** One metric family a plugin may emit. */
+export interface MetricFamily {
+  /**
+   * The metric name, or a name pattern whose `{placeholder}` parts stand for one or more of
+   * `[a-zA-Z0-9_]`, e.g. `jetson_cpu_core{N}_usage_percent`.
+   */
+  name: string;
+  help: string;
+  type: MetricType;
+  /** The unit, spelled as in the name's suffix: `watts`, `celsius`, `percent`, `joules`, `bytes`, ... */
+  unit?: string;
+  /** Label names the samples of this family carry (besides `device_type`, `hostname` and config labels). */
+  labels?: string[];
+}
+
+/** Plain data describing a plugin; validated by core against `manifest.schema.json`. */
+export interface PluginManifest {
+  /** The package name, e.g. `edge-collector-jetson`. */
+  name: string;
+  apiVersion: number;
+  /** The `device_type` values this plugin serves, e.g. `jetson_orin`. */
+  deviceTypes: string[];
+  metrics: MetricFamily[];
+  /** JSON schema of the plugin's `options`; `default` keywords fill in missing values. */
+  optionsSchema?: Record<string, unknown>;
+}
+
+export interface Sample {
+  name: string;
+  value: number;
+  labels?: Record<string, string>;
+}
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  /** Logs a warning the first time `key` is seen on this logger, and never again for that key. */
+  warnOnce(key: string, message: string): void;
+}
+
+export interface CollectorContext {
+  /** The device type this collector was created for (the config's `device_type` or a `collectors[].type`). */
+  deviceType: string;
+  /** The collector's instance name: unique among the collectors of one exporter. */
+  collectorName: string;
+  /** The collection interval in seconds. */
+  interval: number;
+  /** A logger whose lines name this collector. */
+  logger: Logger;
+}
+
+export interface Collector {
+  /** Starts long-lived sources (a child process, a connection). Called once before the first `collect()`. */
+  start?(): void | Promise<void>;
+  /**
+   * Returns the current samples. Returns `[]` while no sample is available yet (e.g. a child process has not
+   * printed its first line); throws an Error whose message says what is wrong and how to fix it when the
+   * source is down. Must never block on hardware for longer than the interval.
+   */
+  collect(): Sample[] | Promise<Sample[]>;
+  /** Releases everything `start()` took. Called on reload and shutdown; must be safe to call twice. */
+  stop?(): void | Promise<void>;
+}
+
+export interface Detection {
+  found: boolean;
+  /** The precise device type found, e.g. `jetson_orin`; defaults to the manifest's first device type. */
+  deviceType?: string;
+  /** Why the hardware was (not) found, shown by `edge-metrics-exporter plugins` and in the logs. */
+  reason?: string;
+}
+
+export interface CollectorPlugin {
+  manifest: PluginManifest;
+  /** `options` have been validated against `manifest.optionsSchema`, with its defaults filled in. */
+  create(options: Record<string, unknown>, context: CollectorContext): Collector;
+  /** Looks for the plugin's hardware, for `device_type: auto`. Must not throw and must return within a second. */
+  detect?(options: Record<string, unknown>, context: CollectorContext): Detection | Promise<Detection>;
+}

@@ -1,0 +1,2 @@
+export { checkConformance, type ConformanceOptions, type ConformanceResult } from './conformance';
+export { firstSamples } from '../first-samples';
