@@ -16,3 +16,11 @@ export { createLogger, type LogLevel } from './logger';
 export { checkPlugin, manifestSchema, resolveOptions } from './manifest';
 export { FamilyIndex, familyNameRegExp } from './metric-names';
 export { isPluginPackageName, normalizePackageName } from './plugin-names';
+export {
+  configProblems,
+  configSchema,
+  parseConfig,
+  type CollectorConfig,
+  type ConfigServerSettings,
+  type ExporterConfig,
+} from './config/schema';

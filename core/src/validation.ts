@@ -11,13 +11,20 @@ export const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false }
  * the validated value itself (`manifest` → `manifest.deviceTypes[0]: ...`).
  */
 export function describeAjvErrors(errors: readonly ErrorObject[] | null | undefined, root = ''): string[] {
-  return (errors ?? []).map((error) => describeAjvError(error, root));
+  return (errors ?? [])
+    .filter((error) => error.keyword !== 'propertyNames')
+    .map((error) => describeAjvError(error, root));
 }
 
 function describeAjvError(error: ErrorObject, root: string): string {
   const field = fieldPath(error.instancePath, root);
   const at = field ? `${field}: ` : '';
   const params = error.params as Record<string, unknown>;
+  if (error.propertyName !== undefined) {
+    return error.keyword === 'pattern'
+      ? `${at}key '${error.propertyName}' is not a valid name (must match ${String(params.pattern)})`
+      : `${at}key '${error.propertyName}' is reserved`;
+  }
   switch (error.keyword) {
     case 'additionalProperties':
       return `${at}unknown key '${String(params.additionalProperty)}'`;
@@ -29,8 +36,6 @@ function describeAjvError(error: ErrorObject, root: string): string {
       return `${at}must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'pattern':
       return `${at}${JSON.stringify(error.data)} does not match ${String(params.pattern)}`;
-    case 'propertyNames':
-      return `${at}key ${JSON.stringify(params.propertyName)} is not allowed`;
     default:
       return `${at}${error.message ?? 'is invalid'}`;
   }

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ExporterError } from '../errors';
+import { describeAjvErrors, validatorFor } from '../validation';
+
+/** The config.yaml JSON schema, shared with the config server (also `@edge-metrics/core/schemas/config.schema.json`). */
+export const configSchema: Record<string, unknown> = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'schemas', 'config.schema.json'), 'utf8'),
+);
+
+export interface CollectorConfig {
+  type: string;
+  name?: string;
+  options: Record<string, unknown>;
+}
+
+export interface ConfigServerSettings {
+  url?: string;
+  timeout?: number;
+  token?: string;
+  sync_interval?: number;
+}
+
+/** A validated config with every default applied. */
+export interface ExporterConfig {
+  device_type: string;
+  device_id: string;
+  interval: number;
+  port: number;
+  reload_port: number;
+  listen_address: string;
+  labels: Record<string, string>;
+  metrics: Record<string, boolean>;
+  new_metrics_default: boolean;
+  options: Record<string, unknown>;
+  collectors: CollectorConfig[];
+  plugin_dirs: string[];
+  management_token?: string;
+  log_level: 'debug' | 'info' | 'warn' | 'error';
+  config_server?: ConfigServerSettings;
+}
+
+/**
+ * Checks a config against the schema without changing it; returns the problems as sentences that name the
+ * field (empty when valid). The config server uses this for PUT bodies.
+ */
+export function configProblems(raw: unknown): string[] {
+  const validate = validatorFor(configSchema);
+  return validate(structuredClone(raw ?? {})) ? [] : describeAjvErrors(validate.errors);
+}
+
+/**
+ * Validates a parsed config.yaml and returns it complete: the schema's defaults, `device_id` defaulting to the
+ * hostname, the old `enabled_metrics` list merged into the `metrics` map (an explicit `metrics` entry wins).
+ * `where` names the source in errors, e.g. the file path. `newMetricsDefault` is used when the config leaves
+ * `new_metrics_default` unset.
+ */
+export function parseConfig(raw: unknown, where: string, newMetricsDefault = false): ExporterConfig {
+  const config = structuredClone(raw ?? {}) as Record<string, unknown>;
+  const validate = validatorFor(configSchema);
+  if (!validate(config)) {
+    throw new ExporterError('EME_CONFIG_INVALID', `${where}: ${describeAjvErrors(validate.errors).join('; ')}`);
+  }
+  const { enabled_metrics: enabledList, ...rest } = config as Record<string, unknown> & { enabled_metrics?: string[] };
+  const parsed = rest as unknown as ExporterConfig;
+  if (enabledList) {
+    parsed.metrics = { ...Object.fromEntries(enabledList.map((name) => [name, true])), ...parsed.metrics };
+  }
+  parsed.device_id ??= hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
+  parsed.new_metrics_default ??= newMetricsDefault;
+  return parsed;
+}
