@@ -24,3 +24,6 @@ export {
   type ConfigServerSettings,
   type ExporterConfig,
 } from './config/schema';
+export { Exporter, type ExporterSettings, type ReloadResult } from './exporter';
+export { serve, type Listening } from './http/server';
+export { hostPlugin } from './host/plugin';

@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfigFile, locateConfig } from './config/load';
+import { describeError } from './errors';
+import { Exporter } from './exporter';
+import { serve } from './http/server';
+import { PluginCatalog } from './plugins/catalog';
+
+const VERSION: string = require('../package.json').version;
+
+const HELP = `Usage:
+  edge-metrics-exporter [--config FILE]            run the exporter
+  edge-metrics-exporter --once [--timeout SECONDS] [--config FILE]
+                                                   collect once, print the exposition, exit
+  edge-metrics-exporter plugins [--json] [--config FILE]
+                                                   list the plugins found and whether each is usable
+
+Options:
+  -c, --config FILE     the config file (default: $LOCAL_CONFIG_PATH, else ./config.yaml, else an
+                        edge-metrics config found by search, else built-in defaults)
+      --once            run one collection cycle, waiting for each collector's first sample, print the
+                        Prometheus text exposition to stdout and exit: 0, or 1 when a collector failed.
+                        Writes no file and starts no server.
+      --timeout SECONDS how long --once waits for first samples (default 10)
+      --json            with 'plugins': print JSON
+  -h, --help            show this help
+  -V, --version         print the version
+
+Environment:
+  LOCAL_CONFIG_PATH     the config file when --config is not given
+  MANAGEMENT_TOKEN      bearer token for the management routes (config: management_token)
+
+Signals: SIGHUP reloads the config; SIGTERM and SIGINT stop the collectors and close the servers.
+Routes: GET /metrics, GET /healthz on 'port' (9100); POST /reload, GET /metrics/list,
+POST /metrics/enable on 'reload_port' (9101).`;
+
+class UsageError extends Error {}
+
+interface Command {
+  kind: 'run' | 'once' | 'plugins' | 'help' | 'version';
+  config?: string;
+  timeoutSeconds: number;
+  json: boolean;
+}
+
+export function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        once: { type: 'boolean' },
+        timeout: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    });
+  } catch (error) {
+    // Node's message goes on to explain `--`; its first sentence is the one an operator needs.
+    throw new UsageError(describeError(error).split(/\.( |$)/)[0]!);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'plugins')) {
+    throw new UsageError(`unknown command '${positionals.find((word) => word !== 'plugins') ?? positionals[1]}' (the only command is 'plugins')`);
+  }
+  const timeoutSeconds = values.timeout === undefined ? 10 : Number(values.timeout);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError(`--timeout must be a number of seconds above 0, not '${values.timeout}'`);
+  if (values.timeout !== undefined && !values.once) throw new UsageError('--timeout goes with --once');
+  if (values.json && positionals[0] !== 'plugins') throw new UsageError("--json goes with 'plugins'");
+  if (values.once && positionals[0] === 'plugins') throw new UsageError("--once does not go with 'plugins'");
+  if (values.config === '') throw new UsageError('--config needs a file name');
+  const kind = values.help ? 'help' : values.version ? 'version' : positionals[0] === 'plugins' ? 'plugins' : values.once ? 'once' : 'run';
+  return { kind, ...(values.config !== undefined ? { config: values.config } : {}), timeoutSeconds, json: values.json ?? false };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const command = parseCommand(argv);
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(HELP + '\n');
+      return 0;
+    case 'version':
+      process.stdout.write(VERSION + '\n');
+      return 0;
+    case 'plugins':
+      return listPlugins(command);
+    case 'once':
+      return collectOnce(command);
+    case 'run':
+      return run(command);
+  }
+}
+
+async function listPlugins(command: Command): Promise<number> {
+  const located = await locateConfig(command.config, process.env, process.cwd());
+  const { config } = await loadConfigFile(located.path);
+  const catalog = await PluginCatalog.discover(config.plugin_dirs, process.cwd());
+  const rows = catalog.records.map((record) => ({
+    package: record.packageName,
+    version: record.version,
+    status: record.plugin ? 'ok' : `rejected: ${record.problems.join('; ')}`,
+    location: record.location,
+    deviceTypes: record.plugin?.manifest.deviceTypes ?? [],
+    metrics: record.plugin?.manifest.metrics.map((family) => family.name) ?? [],
+  }));
+  if (command.json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  } else {
+    for (const row of rows) {
+      process.stdout.write(`${row.package} ${row.version}  ${row.status}\n  location: ${row.location}\n`);
+      if (row.deviceTypes.length > 0) process.stdout.write(`  device types: ${row.deviceTypes.join(', ')}\n  metrics: ${row.metrics.join(', ')}\n`);
+    }
+  }
+  return 0;
+}
+
+async function collectOnce(command: Command): Promise<number> {
+  const exporter = await Exporter.create({ ...(command.config ? { configPath: command.config } : {}), readOnly: true });
+  try {
+    const { text, failed } = await exporter.collectOnce(command.timeoutSeconds * 1000);
+    process.stdout.write(text);
+    if (failed.length > 0) exporter.logger.error(`no samples from: ${failed.join(', ')}`);
+    return failed.length > 0 ? 1 : 0;
+  } finally {
+    await exporter.stop();
+  }
+}
+
+async function run(command: Command): Promise<number> {
+  const exporter = await Exporter.create(command.config ? { configPath: command.config } : {});
+  const { logger } = exporter;
+  // A plugin's stray callback must not take the exporter down with it.
+  process.on('uncaughtException', (error) => logger.error(`uncaught exception (kept running): ${error.stack ?? describeError(error)}`));
+  process.on('unhandledRejection', (reason) => logger.error(`unhandled rejection (kept running): ${describeError(reason)}`));
+  await exporter.start();
+  let listening;
+  try {
+    listening = await serve(exporter);
+  } catch (error) {
+    await exporter.stop();
+    throw error;
+  }
+  logger.info(`edge-metrics-exporter ${VERSION} running: device_type ${exporter.deviceType}, collectors ${exporter.collectorNames.join(', ')}, config ${exporter.configSource === 'defaults' ? 'built-in defaults' : exporter.configPath}`);
+  process.on('SIGHUP', () => void exporter.reload());
+  return new Promise((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) {
+        logger.warn(`${signal} again: exiting without waiting`);
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info(`${signal}: stopping`);
+      void Promise.all([listening.close(), exporter.stop()]).then(() => resolve(0));
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      process.stderr.write(`edge-metrics-exporter: ${describeError(error)}${error instanceof UsageError ? " (see 'edge-metrics-exporter --help')" : ''}\n`);
+      process.exit(error instanceof UsageError ? 2 : 1);
+    },
+  );
+}

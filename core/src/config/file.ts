@@ -1,0 +1,75 @@
+import { readFile } from 'node:fs/promises';
+import { Document, isMap, parseDocument } from 'yaml';
+import { ExporterError, describeError } from '../errors';
+import { writeFileAtomic } from './atomic-write';
+
+/**
+ * The config file on disk, edited in place: every change re-reads the file, edits the YAML document (so the
+ * user's comments and key order stay) and replaces it atomically. Changes are serialized, so concurrent API
+ * calls never lose each other's edits.
+ */
+export class ConfigFile {
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastWritten: string | undefined;
+
+  constructor(readonly path: string) {}
+
+  /** The file's text, or undefined when it does not exist. */
+  async readText(): Promise<string | undefined> {
+    try {
+      return await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new ExporterError('EME_CONFIG_READ', `${this.path}: cannot read: ${describeError(error)}`);
+    }
+  }
+
+  /** True when the file holds exactly what this process last wrote (so a watcher can ignore its own writes). */
+  isOwnWrite(text: string | undefined): boolean {
+    return text !== undefined && text === this.lastWritten;
+  }
+
+  /**
+   * Sets `metrics.<name>` for each change (converting an old `enabled_metrics` list into the map on the way).
+   * A missing file is created with `seed` keys first (e.g. `new_metrics_default: true`).
+   */
+  setMetrics(changes: Readonly<Record<string, boolean>>, seed: Readonly<Record<string, unknown>> = {}): Promise<void> {
+    return this.edit((document) => {
+      if (!document.has('metrics') && document.has('enabled_metrics')) {
+        const enabled = document.get('enabled_metrics', false) as { toJSON(): unknown } | undefined;
+        const list = enabled?.toJSON();
+        document.delete('enabled_metrics');
+        document.set('metrics', document.createNode(Object.fromEntries((Array.isArray(list) ? list : []).map((name) => [String(name), true]))));
+      }
+      for (const [name, enabled] of Object.entries(changes)) document.setIn(['metrics', name], enabled);
+    }, seed);
+  }
+
+  /** Applies `change` to the document and writes it, after every earlier change has been written. */
+  edit(change: (document: Document) => void, seed: Readonly<Record<string, unknown>> = {}): Promise<void> {
+    const run = this.queue.then(async () => {
+      const text = await this.readText();
+      const document = text === undefined || text.trim() === '' ? new Document({ ...seed }) : parseDocument(text);
+      if (document.errors.length > 0) {
+        throw new ExporterError(
+          'EME_CONFIG_PARSE',
+          `${this.path}: not changed, because the file is not valid YAML (${document.errors[0]!.message.split('\n')[0]}); fix the file first`,
+        );
+      }
+      if (document.contents === null) document.contents = document.createNode({ ...seed }) as never;
+      if (!isMap(document.contents)) {
+        throw new ExporterError('EME_CONFIG_INVALID', `${this.path}: not changed, because the file is not a mapping of keys to values`);
+      }
+      change(document);
+      const output = document.toString();
+      try {
+        await writeFileAtomic(this.path, output);
+      } catch (error) {
+        throw new ExporterError('EME_CONFIG_WRITE', `${this.path}: cannot write the change: ${describeError(error)}; the file is unchanged`);
+      }
+      this.lastWritten = output;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { cosmiconfig, type Loader } from 'cosmiconfig';
+import { parseDocument } from 'yaml';
+import { ExporterError } from '../errors';
+import { ConfigFile } from './file';
+import { parseConfig, type ExporterConfig } from './schema';
+
+export const MODULE_NAME = 'edge-metrics';
+
+export type ConfigSource = 'server' | 'local' | 'defaults';
+
+export interface LoadedConfig {
+  config: ExporterConfig;
+  source: ConfigSource;
+  /** The file the config came from, if any. */
+  path?: string;
+}
+
+/**
+ * Which file is this exporter's config: `--config`, else `LOCAL_CONFIG_PATH`, else `./config.yaml`; when that
+ * file does not exist, cosmiconfig's search for an `edge-metrics` config (`.edge-metricsrc.yaml`,
+ * `edge-metrics.config.yaml`, `~/.config/edge-metrics/config.yaml`, …). Returns the chosen path (where changes
+ * are written, created on the first change) and whether it exists.
+ */
+export async function locateConfig(
+  explicitPath: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<{ path: string; exists: boolean }> {
+  const path = resolve(cwd, explicitPath ?? env.LOCAL_CONFIG_PATH ?? 'config.yaml');
+  if (existsSync(path)) return { path, exists: true };
+  const found = await explorer().search(cwd);
+  return found ? { path: found.filepath, exists: true } : { path, exists: false };
+}
+
+/**
+ * Reads and validates the config at `path`. A missing file gives the built-in defaults, which enable every
+ * discovered metric so that a first run shows everything.
+ */
+export async function loadConfigFile(path: string): Promise<LoadedConfig> {
+  const text = await new ConfigFile(path).readText();
+  if (text === undefined) return { config: parseConfig({}, 'built-in defaults', true), source: 'defaults' };
+  return { config: parseConfig(parseYaml(text, path), path), source: 'local', path };
+}
+
+/** Parses YAML (a superset of JSON) with the same parser that writes the file, so both agree on its content. */
+export function parseYaml(text: string, where: string): unknown {
+  const document = parseDocument(text, { prettyErrors: true });
+  if (document.errors.length > 0) {
+    const error = document.errors[0]!;
+    const line = error.linePos?.[0];
+    throw new ExporterError(
+      'EME_CONFIG_PARSE',
+      `${where}${line ? `:${line.line}:${line.col}` : ''}: not valid YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+    );
+  }
+  return document.toJS() ?? {};
+}
+
+const yamlLoader: Loader = (filepath, content) => parseYaml(content, filepath);
+
+function explorer() {
+  return cosmiconfig(MODULE_NAME, {
+    searchStrategy: 'global',
+    // YAML and JSON only: a config the exporter writes back to must be data, not code.
+    searchPlaces: [
+      `.${MODULE_NAME}rc`,
+      `.${MODULE_NAME}rc.yaml`,
+      `.${MODULE_NAME}rc.yml`,
+      `.${MODULE_NAME}rc.json`,
+      `${MODULE_NAME}.config.yaml`,
+      `${MODULE_NAME}.config.yml`,
+      `${MODULE_NAME}.config.json`,
+      `.config/${MODULE_NAME}rc.yaml`,
+      `.config/${MODULE_NAME}rc.yml`,
+    ],
+    loaders: { '.yaml': yamlLoader, '.yml': yamlLoader, '.json': yamlLoader, noExt: yamlLoader },
+  });
+}

@@ -1,0 +1,275 @@
+import { hostname } from 'node:os';
+import { ConfigFile } from './config/file';
+import { loadConfigFile, locateConfig, type ConfigSource } from './config/load';
+import type { ExporterConfig } from './config/schema';
+import { watchFile } from './config/watch';
+import { describeError } from './errors';
+import { createLogger } from './logger';
+import { ExpositionCache, type ExpositionFormat } from './metrics/exposition';
+import { SelfMetrics } from './metrics/self-metrics';
+import { PluginCatalog } from './plugins/catalog';
+import { assembleFamilies, collectFrom, type LabelPairs } from './runtime/collection';
+import { planCollectors, type ActiveCollector, type CollectorPlan } from './runtime/collectors';
+import { Scheduler } from './runtime/scheduler';
+import { withTimeout } from './timeout';
+
+type RootLogger = ReturnType<typeof createLogger>;
+
+export interface ExporterSettings {
+  /** `--config`; else `LOCAL_CONFIG_PATH`, else `./config.yaml`, else cosmiconfig's search. */
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  logger?: RootLogger;
+  /** Write nothing: no discovered metrics saved, no file watched (`--once`). */
+  readOnly?: boolean;
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  source: ConfigSource;
+  error?: string;
+}
+
+const STOP_TIMEOUT_MS = 5000;
+
+/**
+ * The exporter: the config in force, the plugins, the collectors and their schedule, and the exposition that
+ * `/metrics` serves. The HTTP layer and the CLI drive it.
+ */
+export class Exporter {
+  private readonly self = new SelfMetrics();
+  private readonly exposition = new ExpositionCache();
+  private readonly scheduler: Scheduler;
+  private readonly configFile: ConfigFile;
+  private watcher: { close(): Promise<void> } | undefined;
+  private staticLabels: LabelPairs = [];
+  private lastResults = new Map<string, number | undefined>();
+
+  private constructor(
+    private config: ExporterConfig,
+    private source: ConfigSource,
+    private catalog: PluginCatalog,
+    private plan: CollectorPlan,
+    configPath: string,
+    private readonly settings: Required<Pick<ExporterSettings, 'cwd' | 'env' | 'readOnly'>>,
+    readonly logger: RootLogger,
+  ) {
+    this.configFile = new ConfigFile(configPath);
+    this.scheduler = new Scheduler(config.interval * 1000, () => this.cycle(), logger);
+    this.staticLabels = this.labelsFor(config, plan);
+    this.self.setConfigSource(source);
+  }
+
+  /** Loads the config and the plugins and creates the collectors; throws an ExporterError for a bad config. */
+  static async create(settings: ExporterSettings = {}): Promise<Exporter> {
+    const cwd = settings.cwd ?? process.cwd();
+    const env = settings.env ?? process.env;
+    const located = await locateConfig(settings.configPath, env, cwd);
+    const { config, source } = await loadConfigFile(located.path);
+    const logger = settings.logger ?? createLogger(config.log_level);
+    if (!located.exists) logger.info(`no config file at ${located.path}: using built-in defaults (changes made through the API create it)`);
+    const catalog = await PluginCatalog.discover(config.plugin_dirs, cwd);
+    for (const record of catalog.records) {
+      if (!record.plugin) logger.warn(`plugin ${record.packageName} (${record.location}) rejected: ${record.problems.join('; ')}`);
+    }
+    const plan = await planCollectors(config, catalog, logger, located.exists ? located.path : 'built-in defaults');
+    return new Exporter(config, source, catalog, plan, located.path, { cwd, env, readOnly: settings.readOnly ?? false }, logger);
+  }
+
+  get currentConfig(): Readonly<ExporterConfig> {
+    return this.config;
+  }
+
+  get deviceType(): string {
+    return this.plan.deviceType;
+  }
+
+  get configSource(): ConfigSource {
+    return this.source;
+  }
+
+  get configPath(): string {
+    return this.configFile.path;
+  }
+
+  get collectorNames(): string[] {
+    return this.plan.collectors.map((active) => active.name);
+  }
+
+  /** The bearer token the management routes require, if any (config, else env `MANAGEMENT_TOKEN`). */
+  get managementToken(): string | undefined {
+    return this.config.management_token ?? (this.settings.env.MANAGEMENT_TOKEN || undefined);
+  }
+
+  /** Starts the collectors, the schedule and (unless read-only) the config file watch. */
+  async start(): Promise<void> {
+    await this.startCollectors(this.plan.collectors);
+    this.scheduler.start();
+    if (!this.settings.readOnly) this.watcher = watchFile(this.configFile.path, () => void this.onFileChanged());
+  }
+
+  async stop(): Promise<void> {
+    await this.watcher?.close();
+    await this.scheduler.stop();
+    await this.stopCollectors(this.plan.collectors);
+  }
+
+  /** The exposition of the last cycle: what a scrape returns. */
+  metricsText(format: ExpositionFormat): string {
+    return this.exposition.text(format);
+  }
+
+  /**
+   * For `--once`: runs cycles until every collector has returned samples or failed, or `timeoutMs` is up;
+   * returns the exposition and the collectors that failed or produced nothing.
+   */
+  async collectOnce(timeoutMs: number): Promise<{ text: string; failed: string[] }> {
+    await this.startCollectors(this.plan.collectors);
+    const deadline = Date.now() + timeoutMs;
+    const settled = (): boolean => this.plan.collectors.every((active) => active.lastError !== undefined || (this.lastResults.get(active.name) ?? 0) > 0);
+    do {
+      await this.cycle();
+      if (settled()) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } while (Date.now() < deadline);
+    const failed = this.plan.collectors.filter((active) => active.lastError !== undefined || !this.lastResults.get(active.name)).map((active) => active.name);
+    return { text: this.exposition.text('prometheus'), failed };
+  }
+
+  /** The `metrics:` map, with every metric reported so far. */
+  listMetrics(): { metrics: Record<string, boolean>; device_type: string; source: ConfigSource } {
+    return { metrics: { ...this.config.metrics }, device_type: this.plan.deviceType, source: this.source };
+  }
+
+  /** True when some loaded plugin's manifest declares a family `name` belongs to. */
+  canProduce(name: string): boolean {
+    return this.catalog.canProduce(name);
+  }
+
+  /**
+   * Sets metrics on or off: saved to the config file before it returns (the file is created when there is
+   * none), and in force from the next cycle. When the write fails nothing changes and the error is thrown.
+   */
+  async setMetrics(changes: Readonly<Record<string, boolean>>): Promise<void> {
+    const seed = this.source === 'defaults' ? { new_metrics_default: this.config.new_metrics_default } : {};
+    await this.configFile.setMetrics(changes, seed);
+    Object.assign(this.config.metrics, changes);
+    if (this.source === 'defaults') this.setSource('local');
+  }
+
+  /** Re-reads the config file and applies it; on any error the config in force stays. */
+  async reload(): Promise<ReloadResult> {
+    try {
+      const { config, source } = await loadConfigFile(this.configFile.path);
+      await this.apply(config, source);
+      this.self.configReloads.inc({ result: 'success' });
+      this.logger.info(`config reloaded from ${source === 'defaults' ? 'built-in defaults' : this.configFile.path}`);
+      return { ok: true, source: this.source };
+    } catch (error) {
+      this.self.configReloads.inc({ result: 'failure' });
+      const message = describeError(error);
+      this.logger.error(`config reload failed, the previous config stays in force: ${message}`);
+      return { ok: false, source: this.source, error: message };
+    }
+  }
+
+  private async onFileChanged(): Promise<void> {
+    try {
+      if (this.configFile.isOwnWrite(await this.configFile.readText())) return;
+    } catch (error) {
+      this.logger.error(describeError(error));
+      return;
+    }
+    await this.reload();
+  }
+
+  /** Puts a new config in force; collectors are rebuilt only when what they depend on changed. */
+  private async apply(next: ExporterConfig, source: ConfigSource): Promise<void> {
+    const current = this.config;
+    if (collectorInputs(next) !== collectorInputs(current)) {
+      const catalog = JSON.stringify(next.plugin_dirs) === JSON.stringify(current.plugin_dirs) ? this.catalog : await PluginCatalog.discover(next.plugin_dirs, this.settings.cwd);
+      const plan = await planCollectors(next, catalog, this.logger, this.configFile.path);
+      await this.startCollectors(plan.collectors);
+      const previous = this.plan;
+      this.catalog = catalog;
+      this.plan = plan;
+      this.self.keepCollectors(this.collectorNames);
+      await this.stopCollectors(previous.collectors);
+    }
+    for (const key of ['port', 'reload_port', 'listen_address'] as const) {
+      if (next[key] !== current[key]) this.logger.warn(`${key} changed from ${current[key]} to ${next[key]}: this takes effect at the next restart`);
+    }
+    this.config = next;
+    this.staticLabels = this.labelsFor(next, this.plan);
+    this.scheduler.setInterval(next.interval * 1000);
+    this.setSource(source);
+  }
+
+  private setSource(source: ConfigSource): void {
+    this.source = source;
+    this.self.setConfigSource(source);
+  }
+
+  private labelsFor(config: ExporterConfig, plan: CollectorPlan): LabelPairs {
+    return [['device_type', plan.deviceType], ['hostname', hostname()], ...Object.entries(config.labels)];
+  }
+
+  private async cycle(): Promise<void> {
+    const { collectors } = this.plan;
+    const timeoutMs = this.config.interval * 1000;
+    const results = await Promise.all(
+      collectors.map(async (active) => ({ active, samples: await collectFrom(active, timeoutMs, this.self, this.logger) })),
+    );
+    // A reload that replaced the collectors meanwhile: publishing this cycle would mix two configs.
+    if (collectors !== this.plan.collectors) return;
+    this.lastResults = new Map(results.map(({ active, samples }) => [active.name, samples?.length]));
+    const assembled = assembleFamilies(results, this.staticLabels, (name) => this.config.metrics[name] ?? this.config.new_metrics_default, this.self, this.logger);
+    this.discover(assembled.names);
+    this.exposition.update([...assembled.families, ...(await this.self.families(this.staticLabels))]);
+  }
+
+  /** Adds metrics seen for the first time to the `metrics:` map with `new_metrics_default`, and saves them. */
+  private discover(names: ReadonlySet<string>): void {
+    const fresh: Record<string, boolean> = {};
+    for (const name of names) {
+      if (!Object.hasOwn(this.config.metrics, name)) fresh[name] = this.config.new_metrics_default;
+    }
+    const count = Object.keys(fresh).length;
+    if (count === 0) return;
+    Object.assign(this.config.metrics, fresh);
+    this.logger.info(`discovered ${count} new metric${count === 1 ? '' : 's'} (${this.config.new_metrics_default ? 'enabled' : 'disabled'}): ${Object.keys(fresh).join(', ')}`);
+    if (this.settings.readOnly || this.source === 'defaults') return;
+    this.configFile.setMetrics(fresh).catch((error) => this.logger.error(`discovered metrics not saved: ${describeError(error)}`));
+  }
+
+  private async startCollectors(collectors: readonly ActiveCollector[]): Promise<void> {
+    await Promise.all(
+      collectors.map(async (active) => {
+        try {
+          await withTimeout(Promise.resolve(active.collector.start?.()), STOP_TIMEOUT_MS, 'start()');
+        } catch (error) {
+          active.lastError = `start() failed: ${describeError(error)}`;
+          this.logger.error(`collector ${active.name} (${active.usable.record.packageName}) ${active.lastError}`);
+        }
+      }),
+    );
+  }
+
+  private async stopCollectors(collectors: readonly ActiveCollector[]): Promise<void> {
+    await Promise.all(
+      collectors.map((active) =>
+        withTimeout(Promise.resolve(active.collector.stop?.()), STOP_TIMEOUT_MS, 'stop()').catch((error) =>
+          this.logger.warn(`collector ${active.name}: ${describeError(error)}`),
+        ),
+      ),
+    );
+  }
+}
+
+/** What the collectors are built from: when none of it changes, a reload keeps them running. */
+function collectorInputs(config: ExporterConfig): string {
+  const { device_type, options, collectors, interval, plugin_dirs } = config;
+  return JSON.stringify({ device_type, options, collectors, interval, plugin_dirs });
+}
+

@@ -1,0 +1,77 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ExporterError, describeError } from '../errors';
+import type { Exporter } from '../exporter';
+import { mountErrorHandlers, mountManagementRoutes, mountMetricsRoutes } from './app';
+
+export interface Listening {
+  /** The ports actually bound (they differ from the config's when it asks for 0). */
+  port: number;
+  reloadPort: number;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = /^(127\.|::1$|localhost$)/;
+
+/**
+ * Serves `/metrics` on `port` and the management routes on `reload_port`, or both on one listener when the two
+ * are equal. A port in use is an ExporterError naming the port and the setting to change.
+ */
+export async function serve(exporter: Exporter): Promise<Listening> {
+  const { port, reload_port: reloadPort, listen_address: address } = exporter.currentConfig;
+  const shared = port === reloadPort;
+  const metricsApp = express();
+  metricsApp.disable('x-powered-by');
+  mountMetricsRoutes(metricsApp, exporter);
+  const managementApp = shared ? metricsApp : express();
+  managementApp.disable('x-powered-by');
+  mountManagementRoutes(managementApp, exporter);
+  mountErrorHandlers(metricsApp);
+  if (!shared) mountErrorHandlers(managementApp);
+
+  const metricsServer = await listen(metricsApp, port, address, 'port');
+  let managementServer = metricsServer;
+  if (!shared) {
+    try {
+      managementServer = await listen(managementApp, reloadPort, address, 'reload_port');
+    } catch (error) {
+      await close(metricsServer);
+      throw error;
+    }
+  }
+  const bound = (server: Server) => (server.address() as AddressInfo).port;
+  exporter.logger.info(`serving /metrics on ${address}:${bound(metricsServer)}, management routes on ${address}:${bound(managementServer)}`);
+  if (!exporter.managementToken && !LOOPBACK.test(address)) {
+    exporter.logger.warn(`the management routes on ${address}:${bound(managementServer)} are open to the network without a token: set management_token (or MANAGEMENT_TOKEN), or listen_address: 127.0.0.1`);
+  }
+  return {
+    port: bound(metricsServer),
+    reloadPort: bound(managementServer),
+    async close() {
+      await Promise.all([...new Set([metricsServer, managementServer])].map(close));
+    },
+  };
+}
+
+function listen(app: express.Express, port: number, address: string, setting: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, address);
+    server.once('listening', () => resolve(server));
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        const hint = port === 9100 ? ' (9100 is also node_exporter\'s default)' : '';
+        reject(new ExporterError('EME_PORT_IN_USE', `port ${port} on ${address} is already in use${hint}: set '${setting}' in the config to a free port, or stop the program using it`));
+      } else {
+        reject(new ExporterError('EME_LISTEN_FAILED', `cannot listen on ${address}:${port} ('${setting}'): ${describeError(error)}`));
+      }
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * Renders metric families in the Prometheus text format (0.0.4) and in OpenMetrics 1.0. The scheduler renders
+ * once per collection cycle and every scrape serves the cached text, so this never runs on the scrape path.
+ */
+
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
+export type ExpositionType = 'gauge' | 'counter' | 'histogram' | 'summary' | 'untyped';
+
+export interface ExpositionSample {
+  /** The full sample name, e.g. `x_total` or `x_bucket`. */
+  name: string;
+  /** Label pairs in output order; values are raw (escaped here). */
+  labels: ReadonlyArray<readonly [string, string]>;
+  value: number;
+}
+
+export interface ExpositionFamily {
+  name: string;
+  help: string;
+  type: ExpositionType;
+  samples: ExpositionSample[];
+}
+
+export type ExpositionFormat = 'prometheus' | 'openmetrics';
+
+/** Picks the format a scraper asked for in its `Accept` header. */
+export function negotiateFormat(accept: string | undefined): ExpositionFormat {
+  return accept !== undefined && /application\/openmetrics-text/i.test(accept) ? 'openmetrics' : 'prometheus';
+}
+
+export function render(families: readonly ExpositionFamily[], format: ExpositionFormat): string {
+  const openMetrics = format === 'openmetrics';
+  const lines: string[] = [];
+  for (const family of families) {
+    if (family.samples.length === 0) continue;
+    // OpenMetrics names a counter family without its `_total` suffix; its samples keep it.
+    const name = openMetrics && family.type === 'counter' ? family.name.replace(/_total$/, '') : family.name;
+    const type = openMetrics && family.type === 'untyped' ? 'unknown' : family.type;
+    lines.push(`# HELP ${name} ${escapeHelp(family.help, openMetrics)}`, `# TYPE ${name} ${type}`);
+    for (const sample of family.samples) {
+      lines.push(`${sample.name}${renderLabels(sample.labels)} ${formatValue(sample.value)}`);
+    }
+  }
+  if (openMetrics) lines.push('# EOF');
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+}
+
+function renderLabels(labels: ExpositionSample['labels']): string {
+  if (labels.length === 0) return '';
+  let out = '{';
+  for (let i = 0; i < labels.length; i++) {
+    const [name, value] = labels[i]!;
+    out += `${i === 0 ? '' : ','}${name}="${escapeLabelValue(value)}"`;
+  }
+  return out + '}';
+}
+
+function escapeLabelValue(value: string): string {
+  return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : value;
+}
+
+function escapeHelp(help: string, openMetrics: boolean): string {
+  const escaped = help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  return openMetrics ? escaped.replace(/"/g, '\\"') : escaped;
+}
+
+export function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}
+
+/** The families of the last cycle and their text in each format, rendered on first request. */
+export class ExpositionCache {
+  private families: readonly ExpositionFamily[] = [];
+  private readonly texts = new Map<ExpositionFormat, string>();
+
+  update(families: readonly ExpositionFamily[]): void {
+    this.families = families;
+    this.texts.clear();
+  }
+
+  text(format: ExpositionFormat): string {
+    let text = this.texts.get(format);
+    if (text === undefined) {
+      text = render(this.families, format);
+      this.texts.set(format, text);
+    }
+    return text;
+  }
+}

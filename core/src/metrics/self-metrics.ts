@@ -1,0 +1,108 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ExpositionFamily, ExpositionType } from './exposition';
+
+/**
+ * The exporter's own metrics (per-collector health, config reloads and source, sync state) and prom-client's
+ * process metrics, kept in a private prom-client registry and handed to the renderer once per cycle.
+ */
+export class SelfMetrics {
+  private readonly registry = new Registry();
+  private readonly collectorNames = new Set<string>();
+
+  private readonly collectorUp = new Gauge({
+    name: 'edge_collector_up',
+    help: "1 when the collector's last collection succeeded, 0 when it failed or timed out",
+    labelNames: ['collector'],
+    registers: [this.registry],
+  });
+  private readonly collectorDuration = new Gauge({
+    name: 'edge_collector_duration_seconds',
+    help: "Duration of the collector's last collection",
+    labelNames: ['collector'],
+    registers: [this.registry],
+  });
+  private readonly collectorErrors = new Counter({
+    name: 'edge_collector_errors_total',
+    help: 'Collections that failed or timed out',
+    labelNames: ['collector'],
+    registers: [this.registry],
+  });
+  private readonly droppedSamples = new Counter({
+    name: 'edge_collector_dropped_samples_total',
+    help: 'Samples dropped because their name or labels are not declared in the manifest, the value is not finite, or the series is a duplicate',
+    labelNames: ['collector'],
+    registers: [this.registry],
+  });
+  readonly configReloads = new Counter({
+    name: 'edge_config_reloads_total',
+    help: 'Config reloads, by result (success or failure)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly configInfo = new Gauge({
+    name: 'edge_config_info',
+    help: 'Where the config in force came from (server, local or defaults): 1 for the current source',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.configReloads.inc({ result: 'success' }, 0);
+    this.configReloads.inc({ result: 'failure' }, 0);
+  }
+
+  setConfigSource(source: string): void {
+    this.configInfo.reset();
+    this.configInfo.set({ source }, 1);
+  }
+
+  recordCollection(collector: string, ok: boolean, seconds: number): void {
+    this.collectorNames.add(collector);
+    this.collectorUp.set({ collector }, ok ? 1 : 0);
+    this.collectorDuration.set({ collector }, seconds);
+    this.collectorErrors.inc({ collector }, ok ? 0 : 1);
+    this.droppedSamples.inc({ collector }, 0);
+  }
+
+  recordDropped(collector: string, count: number): void {
+    this.droppedSamples.inc({ collector }, count);
+  }
+
+  /** Forgets the series of collectors that a reload removed. */
+  keepCollectors(names: readonly string[]): void {
+    for (const collector of this.collectorNames) {
+      if (names.includes(collector)) continue;
+      for (const metric of [this.collectorUp, this.collectorDuration, this.collectorErrors, this.droppedSamples]) {
+        metric.remove({ collector });
+      }
+      this.collectorNames.delete(collector);
+    }
+  }
+
+  /** The current values as exposition families, `labels` first on every sample. */
+  async families(labels: ReadonlyArray<readonly [string, string]>): Promise<ExpositionFamily[]> {
+    const metrics = await this.registry.getMetricsAsJSON();
+    return metrics
+      .map((metric) => ({ ...metric, type: String(metric.type) as ExpositionType }))
+      // prom-client's nodejs_active_*_total are gauges, and `promtool check metrics` rejects `_total` on a gauge.
+      .filter((metric) => metric.type === 'counter' || !metric.name.endsWith('_total'))
+      .map((metric) => ({
+        name: metric.name,
+        help: metric.help,
+        type: metric.type,
+        samples: metric.values.map((value) => ({
+          name: (value as { metricName?: string }).metricName ?? metric.name,
+          labels: [
+            ...labels,
+            ...Object.entries(value.labels).map(([name, labelValue]) => [name, labelText(labelValue)] as const),
+          ],
+          value: value.value,
+        })),
+      }));
+  }
+}
+
+function labelText(value: string | number | undefined): string {
+  return value === Infinity ? '+Inf' : String(value);
+}

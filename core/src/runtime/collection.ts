@@ -1,0 +1,99 @@
+import { performance } from 'node:perf_hooks';
+import { describeError } from '../errors';
+import type { ExpositionFamily } from '../metrics/exposition';
+import type { SelfMetrics } from '../metrics/self-metrics';
+import type { Logger, Sample } from '../plugin-api';
+import { checkSample, seriesKey } from '../samples';
+import { withTimeout } from '../timeout';
+import type { ActiveCollector } from './collectors';
+
+export type LabelPairs = ReadonlyArray<readonly [string, string]>;
+
+/**
+ * Runs one collector's `collect()`, isolated: a throw, a timeout or a result that is not an array is a failed
+ * collection (logged when the failure starts or changes, counted in the self-metrics), never an exception. A
+ * collector whose previous `collect()` is still running is not called again beside it.
+ */
+export async function collectFrom(active: ActiveCollector, timeoutMs: number, self: SelfMetrics, logger: Logger): Promise<Sample[] | undefined> {
+  const started = performance.now();
+  try {
+    if (active.inFlight) throw new Error('the previous collect() has still not returned');
+    const pending = Promise.resolve().then(() => active.collector.collect());
+    active.inFlight = pending;
+    pending.then(
+      () => (active.inFlight = undefined),
+      () => (active.inFlight = undefined),
+    );
+    const samples = await withTimeout(pending, timeoutMs, 'collect()');
+    if (!Array.isArray(samples)) throw new Error(`collect() returned ${typeof samples}, not an array of samples`);
+    self.recordCollection(active.name, true, (performance.now() - started) / 1000);
+    if (active.lastError !== undefined) logger.info(`collector ${active.name} recovered`);
+    active.lastError = undefined;
+    return samples;
+  } catch (error) {
+    const message = describeError(error);
+    self.recordCollection(active.name, false, (performance.now() - started) / 1000);
+    if (message !== active.lastError) logger.error(`collector ${active.name} (${active.usable.record.packageName}) failed: ${message}`);
+    active.lastError = message;
+    return undefined;
+  }
+}
+
+export interface Assembled {
+  /** The enabled series, grouped in families, in the order collectors reported them. */
+  families: ExpositionFamily[];
+  /** Every valid metric name reported this cycle, enabled or not. */
+  names: Set<string>;
+}
+
+/**
+ * Checks each collector's samples against its manifest (dropping, with one warning, what it does not declare
+ * and any series a collector before it already reported), keeps the enabled ones and adds the static labels.
+ */
+export function assembleFamilies(
+  results: ReadonlyArray<{ active: ActiveCollector; samples: Sample[] | undefined }>,
+  staticLabels: LabelPairs,
+  isEnabled: (name: string) => boolean,
+  self: SelfMetrics,
+  logger: Logger,
+): Assembled {
+  const families = new Map<string, ExpositionFamily>();
+  const names = new Set<string>();
+  const series = new Set<string>();
+  for (const { active, samples } of results) {
+    let dropped = 0;
+    for (const sample of samples ?? []) {
+      const family = checkSample(sample, active.usable.families);
+      if (typeof family === 'string') {
+        dropped++;
+        logger.warnOnce(`${active.name}\u0000${family}`, `collector ${active.name}: ${family}; sample dropped`);
+        continue;
+      }
+      const key = seriesKey(sample);
+      if (series.has(key)) {
+        dropped++;
+        logger.warnOnce(`${active.name}\u0000duplicate\u0000${key}`, `collector ${active.name}: series ${key} was already reported by an earlier collector; dropped`);
+        continue;
+      }
+      series.add(key);
+      names.add(sample.name);
+      if (!isEnabled(sample.name)) continue;
+      let out = families.get(sample.name);
+      if (!out) {
+        out = { name: sample.name, help: family.help, type: family.type, samples: [] };
+        families.set(sample.name, out);
+      }
+      out.samples.push({ name: sample.name, labels: withLabels(staticLabels, sample.labels), value: sample.value });
+    }
+    self.recordDropped(active.name, dropped);
+  }
+  return { families: [...families.values()], names };
+}
+
+/** Static labels then the sample's own; a sample label overrides a static one of the same name. */
+function withLabels(staticLabels: LabelPairs, own: Record<string, string> | undefined): LabelPairs {
+  if (!own) return staticLabels;
+  const entries = Object.entries(own);
+  if (entries.length === 0) return staticLabels;
+  return [...staticLabels.filter(([name]) => !Object.hasOwn(own, name)), ...entries];
+}
