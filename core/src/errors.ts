@@ -30,6 +30,7 @@ export class ExporterError extends Error {
 
 /** The message of anything thrown, for a log line. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
+  // Not `instanceof Error`: errors made in another realm (a vm context, a worker) are not instances of ours.
+  if (typeof error === 'object' && error !== null && typeof (error as Error).message === 'string') return (error as Error).message;
   return String(error);
 }

@@ -4,7 +4,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
  * One ajv instance for everything core validates. `useDefaults` fills in the defaults that schemas declare,
  * so a plugin's `create()` sees its options complete.
  */
-export const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+export const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 
 /**
  * Turns ajv's errors into sentences that name the field, e.g. `metrics.foo: must be a boolean`; `root` names

@@ -1,0 +1,59 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../src/logger';
+
+/** A fresh folder under the OS temp dir, removed by the returned cleanup. */
+export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'edge-metrics-test-'));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Lays out an npm package in `nodeModules/<name>` with the given files (package.json from `packageJson`). */
+export async function writePackage(
+  nodeModules: string,
+  name: string,
+  files: Record<string, string>,
+  packageJson: Record<string, unknown> = {},
+): Promise<string> {
+  const dir = join(nodeModules, name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name, version: '1.2.3', main: 'index.js', ...packageJson }));
+  for (const [file, text] of Object.entries(files)) {
+    await mkdir(join(dir, file, '..'), { recursive: true });
+    await writeFile(join(dir, file), text);
+  }
+  return dir;
+}
+
+/**
+ * The source of a CommonJS plugin: a manifest for `name` serving `deviceType` with one gauge family
+ * `<prefix>_power_watts` (label `sensor`), whose collector runs `collectBody` (JS source returning samples).
+ */
+export function pluginSource(name: string, deviceType: string, prefix: string, collectBody = `return [{ name: '${prefix}_power_watts', value: 1.5, labels: { sensor: 'main' } }];`): string {
+  return `
+exports.manifest = {
+  name: ${JSON.stringify(name)},
+  apiVersion: 1,
+  deviceTypes: [${JSON.stringify(deviceType)}],
+  metrics: [
+    { name: '${prefix}_power_watts', help: 'Power', type: 'gauge', unit: 'watts', labels: ['sensor'] },
+    { name: '${prefix}_rail_{rail}_watts', help: 'Rail power', type: 'gauge', unit: 'watts' },
+    { name: 'energy_joules_total', help: 'Energy', type: 'counter', unit: 'joules' },
+  ],
+  optionsSchema: { type: 'object', additionalProperties: false, properties: { scale: { type: 'number', default: 1 } } },
+};
+exports.create = (options, context) => {
+  let calls = 0;
+  return {
+    collect() { calls++; ${collectBody} },
+  };
+};
+`;
+}
+
+/** A logger that keeps its lines in `lines`. */
+export function memoryLogger() {
+  const lines: string[] = [];
+  return { lines, logger: createLogger('debug', (line) => lines.push(line)) };
+}

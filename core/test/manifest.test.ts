@@ -1,0 +1,85 @@
+import { checkPlugin, resolveOptions } from '../src/manifest';
+import { FamilyIndex, familyNameRegExp } from '../src/metric-names';
+import { isPluginPackageName, normalizePackageName } from '../src/plugin-names';
+import type { PluginManifest } from '../src/plugin-api';
+
+const manifest: PluginManifest = {
+  name: 'edge-collector-demo',
+  apiVersion: 1,
+  deviceTypes: ['demo'],
+  metrics: [
+    { name: 'demo_power_watts', help: 'Power', type: 'gauge', unit: 'watts' },
+    { name: 'demo_cpu_core{N}_usage_percent', help: 'Per-core usage', type: 'gauge', unit: 'percent' },
+  ],
+  optionsSchema: { type: 'object', additionalProperties: false, properties: { path: { type: 'string', default: '/sys' } } },
+};
+const plugin = { manifest, create: () => ({ collect: () => [] }) };
+
+describe('checkPlugin', () => {
+  test('accepts a valid plugin', () => {
+    expect(checkPlugin(plugin, 'edge-collector-demo')).toEqual([]);
+  });
+
+  test.each([
+    [{ ...manifest, deviceTypes: 'demo' }, 'manifest.deviceTypes: must be an array'],
+    [{ ...manifest, metrics: [{ name: 'bad-name', help: 'x', type: 'gauge' }] }, 'manifest.metrics[0].name: "bad-name" does not match'],
+    [{ ...manifest, metrics: [{ name: 'x', help: 'x', type: 'histogram' }] }, 'manifest.metrics[0].type: must be one of "gauge", "counter"'],
+    [{ ...manifest, metrics: [{ name: 'x', help: 'x', type: 'gauge', labels: ['hostname'] }] }, 'manifest.metrics[0].labels[0]'],
+    [{ ...manifest, extra: 1 }, "manifest: unknown key 'extra'"],
+    [{ ...manifest, apiVersion: 2 }, 'manifest.apiVersion 2 is not supported'],
+    [{ ...manifest, name: 'edge-collector-other' }, "manifest.name 'edge-collector-other' is not the package name 'edge-collector-demo'"],
+    [{ ...manifest, metrics: [manifest.metrics[0], manifest.metrics[0]] }, "'demo_power_watts' is declared twice"],
+  ])('rejects a bad manifest with a message naming the field (%#)', (bad, message) => {
+    expect(checkPlugin({ ...plugin, manifest: bad }, 'edge-collector-demo').join('\n')).toContain(message);
+  });
+
+  test('rejects a module without create or manifest', () => {
+    expect(checkPlugin({ manifest }, 'edge-collector-demo')).toEqual(["the module exports no 'create' function"]);
+    expect(checkPlugin({}, 'edge-collector-demo')).toEqual(["the module exports no 'manifest'"]);
+    expect(checkPlugin(undefined)).toEqual(['the module exports no plugin object']);
+  });
+});
+
+describe('resolveOptions', () => {
+  test('fills in defaults without changing the input', () => {
+    const given = {};
+    expect(resolveOptions(manifest, given, 'options')).toEqual({ path: '/sys' });
+    expect(given).toEqual({});
+  });
+
+  test('names the plugin and the field of an invalid option', () => {
+    expect(() => resolveOptions(manifest, { path: 3, typo: true }, 'config.yaml: options')).toThrow(
+      "invalid options for edge-collector-demo: config.yaml: options: unknown key 'typo'; config.yaml: options.path: must be a string",
+    );
+  });
+});
+
+describe('metric names', () => {
+  test('a pattern matches its concrete names only', () => {
+    const regexp = familyNameRegExp('jetson_cpu_core{N}_usage_percent');
+    expect(regexp.test('jetson_cpu_core0_usage_percent')).toBe(true);
+    expect(regexp.test('jetson_cpu_core11_usage_percent')).toBe(true);
+    expect(regexp.test('jetson_cpu_core_usage_percent')).toBe(false);
+    expect(regexp.test('xjetson_cpu_core1_usage_percent')).toBe(false);
+  });
+
+  test('FamilyIndex prefers an exact name to a pattern', () => {
+    const index = new FamilyIndex([
+      { name: 'a_{x}_watts', help: 'pattern', type: 'gauge' },
+      { name: 'a_total_watts', help: 'exact', type: 'gauge' },
+    ]);
+    expect(index.find('a_total_watts')?.help).toBe('exact');
+    expect(index.find('a_gpu_watts')?.help).toBe('pattern');
+    expect(index.find('b_gpu_watts')).toBeUndefined();
+  });
+
+  test('plugin package names', () => {
+    expect(normalizePackageName('jetson')).toBe('edge-collector-jetson');
+    expect(normalizePackageName('@acme/meter')).toBe('@acme/edge-collector-meter');
+    expect(normalizePackageName('@acme/edge-collector-meter')).toBe('@acme/edge-collector-meter');
+    expect(isPluginPackageName('edge-collector-shelly')).toBe(true);
+    expect(isPluginPackageName('@acme/edge-collector-x')).toBe(true);
+    expect(isPluginPackageName('edge-collector-')).toBe(false);
+    expect(isPluginPackageName('my-edge-collector-x')).toBe(false);
+  });
+});
