@@ -5,6 +5,8 @@ module.exports = (dir) => ({
   displayName: require(path.join(dir, 'package.json')).name,
   rootDir: dir,
   testEnvironment: 'node',
+  // Tests wait on real processes and timers; they bound their own waits, this only catches a hang.
+  testTimeout: 30_000,
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(__dirname, 'tsconfig.jest.json') }],

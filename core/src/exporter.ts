@@ -66,7 +66,7 @@ export class Exporter {
     const cwd = settings.cwd ?? process.cwd();
     const env = settings.env ?? process.env;
     const located = await locateConfig(settings.configPath, env, cwd);
-    const { config, source } = await loadConfigFile(located.path);
+    const { config, source, text } = await loadConfigFile(located.path);
     const logger = settings.logger ?? createLogger(config.log_level);
     if (!located.exists) logger.info(`no config file at ${located.path}: using built-in defaults (changes made through the API create it)`);
     const catalog = await PluginCatalog.discover(config.plugin_dirs, cwd);
@@ -74,7 +74,9 @@ export class Exporter {
       if (!record.plugin) logger.warn(`plugin ${record.packageName} (${record.location}) rejected: ${record.problems.join('; ')}`);
     }
     const plan = await planCollectors(config, catalog, logger, located.exists ? located.path : 'built-in defaults');
-    return new Exporter(config, source, catalog, plan, located.path, { cwd, env, readOnly: settings.readOnly ?? false }, logger);
+    const exporter = new Exporter(config, source, catalog, plan, located.path, { cwd, env, readOnly: settings.readOnly ?? false }, logger);
+    exporter.configFile.noteApplied(text);
+    return exporter;
   }
 
   get currentConfig(): Readonly<ExporterConfig> {
@@ -113,6 +115,7 @@ export class Exporter {
     await this.watcher?.close();
     await this.scheduler.stop();
     await this.stopCollectors(this.plan.collectors);
+    await this.configFile.idle();
   }
 
   /** The exposition of the last cycle: what a scrape returns. */
@@ -161,8 +164,9 @@ export class Exporter {
   /** Re-reads the config file and applies it; on any error the config in force stays. */
   async reload(): Promise<ReloadResult> {
     try {
-      const { config, source } = await loadConfigFile(this.configFile.path);
+      const { config, source, text } = await loadConfigFile(this.configFile.path);
       await this.apply(config, source);
+      this.configFile.noteApplied(text);
       this.self.configReloads.inc({ result: 'success' });
       this.logger.info(`config reloaded from ${source === 'defaults' ? 'built-in defaults' : this.configFile.path}`);
       return { ok: true, source: this.source };
@@ -176,7 +180,7 @@ export class Exporter {
 
   private async onFileChanged(): Promise<void> {
     try {
-      if (this.configFile.isOwnWrite(await this.configFile.readText())) return;
+      if (this.configFile.isInForce(await this.configFile.readText())) return;
     } catch (error) {
       this.logger.error(describeError(error));
       return;

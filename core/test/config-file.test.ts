@@ -82,11 +82,17 @@ describe('ConfigFile', () => {
     expect(await readdir(dir.path)).toEqual([]);
   });
 
-  test('recognises its own last write', async () => {
+  test('tells its own write over the config in force from an edit that must be reloaded', async () => {
     await writeFile(path, SEED_CONFIG);
     const file = new ConfigFile(path);
-    expect(file.isOwnWrite(await file.readText())).toBe(false);
+    file.noteApplied(await file.readText());
     await file.setMetrics({ a: true });
-    expect(file.isOwnWrite(await file.readText())).toBe(true);
+    expect(file.isInForce(await file.readText())).toBe(true);
+
+    await writeFile(path, SEED_CONFIG.replace('interval: 1', 'interval: 2'));
+    expect(file.isInForce(await file.readText())).toBe(false);
+    // Written over the edit before it was reloaded: the edit is still not in force.
+    await file.setMetrics({ b: true });
+    expect(file.isInForce(await file.readText())).toBe(false);
   });
 });

@@ -57,3 +57,20 @@ export function memoryLogger() {
   const lines: string[] = [];
   return { lines, logger: createLogger('debug', (line) => lines.push(line)) };
 }
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then fails with `what`). */
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The value of the series whose line starts with `selector` (name plus labels) in an exposition, if present. */
+export function seriesValue(exposition: string, selector: string): number | undefined {
+  const line = exposition.split('\n').find((candidate) => candidate.startsWith(selector));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}

@@ -3,11 +3,16 @@ import { basename, dirname, join } from 'node:path';
 
 let sequence = 0;
 
+/** Thrown when `stillCurrent` says the file changed while the new text was being written. */
+export class ChangedMeanwhileError extends Error {}
+
 /**
  * Replaces `path` with `text` so that a reader, a crash or a full disk never leaves a truncated file: write a
  * temporary file beside it, fsync, rename over the original, fsync the folder. On failure the original stays.
+ * `stillCurrent`, checked just before the rename, lets the caller give up (ChangedMeanwhileError) when someone
+ * else changed the file since it was read, instead of overwriting their edit.
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeFileAtomic(path: string, text: string, stillCurrent: () => Promise<boolean> = async () => true): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${++sequence}.tmp`);
   try {
     const file = await open(temporary, 'w', 0o644);
@@ -17,6 +22,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     } finally {
       await file.close();
     }
+    if (!(await stillCurrent())) throw new ChangedMeanwhileError(`${path} changed while it was being written`);
     await rename(temporary, path);
   } catch (error) {
     await unlink(temporary).catch(() => undefined);

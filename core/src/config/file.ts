@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { Document, isMap, parseDocument } from 'yaml';
 import { ExporterError, describeError } from '../errors';
-import { writeFileAtomic } from './atomic-write';
+import { ChangedMeanwhileError, writeFileAtomic } from './atomic-write';
+
+/** How often an edit is retried when the file keeps changing under it. */
+const EDIT_ATTEMPTS = 5;
 
 /**
  * The config file on disk, edited in place: every change re-reads the file, edits the YAML document (so the
@@ -10,7 +13,8 @@ import { writeFileAtomic } from './atomic-write';
  */
 export class ConfigFile {
   private queue: Promise<unknown> = Promise.resolve();
-  private lastWritten: string | undefined;
+  /** The text whose content the config in force reflects: the last one applied, or written over one applied. */
+  private inForce: string | undefined;
 
   constructor(readonly path: string) {}
 
@@ -24,9 +28,22 @@ export class ConfigFile {
     }
   }
 
-  /** True when the file holds exactly what this process last wrote (so a watcher can ignore its own writes). */
-  isOwnWrite(text: string | undefined): boolean {
-    return text !== undefined && text === this.lastWritten;
+  /** Resolves when every change asked for so far has been written or has failed. */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
+
+  /** Records that the config in force was read from `text`. */
+  noteApplied(text: string | undefined): void {
+    this.inForce = text;
+  }
+
+  /**
+   * True when `text` holds nothing the config in force lacks: what was applied, or this process's own write
+   * over it. A write over a file that someone else had edited meanwhile is not in force: it must be reloaded.
+   */
+  isInForce(text: string | undefined): boolean {
+    return text !== undefined && text === this.inForce;
   }
 
   /**
@@ -48,28 +65,39 @@ export class ConfigFile {
   /** Applies `change` to the document and writes it, after every earlier change has been written. */
   edit(change: (document: Document) => void, seed: Readonly<Record<string, unknown>> = {}): Promise<void> {
     const run = this.queue.then(async () => {
-      const text = await this.readText();
-      const document = text === undefined || text.trim() === '' ? new Document({ ...seed }) : parseDocument(text);
-      if (document.errors.length > 0) {
-        throw new ExporterError(
-          'EME_CONFIG_PARSE',
-          `${this.path}: not changed, because the file is not valid YAML (${document.errors[0]!.message.split('\n')[0]}); fix the file first`,
-        );
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.editOnce(change, seed);
+        } catch (error) {
+          if (!(error instanceof ChangedMeanwhileError) || attempt === EDIT_ATTEMPTS) throw error;
+        }
       }
-      if (document.contents === null) document.contents = document.createNode({ ...seed }) as never;
-      if (!isMap(document.contents)) {
-        throw new ExporterError('EME_CONFIG_INVALID', `${this.path}: not changed, because the file is not a mapping of keys to values`);
-      }
-      change(document);
-      const output = document.toString();
-      try {
-        await writeFileAtomic(this.path, output);
-      } catch (error) {
-        throw new ExporterError('EME_CONFIG_WRITE', `${this.path}: cannot write the change: ${describeError(error)}; the file is unchanged`);
-      }
-      this.lastWritten = output;
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private async editOnce(change: (document: Document) => void, seed: Readonly<Record<string, unknown>>): Promise<void> {
+    const text = await this.readText();
+    const document = text === undefined || text.trim() === '' ? new Document({ ...seed }) : parseDocument(text);
+    if (document.errors.length > 0) {
+      throw new ExporterError(
+        'EME_CONFIG_PARSE',
+        `${this.path}: not changed, because the file is not valid YAML (${document.errors[0]!.message.split('\n')[0]}); fix the file first`,
+      );
+    }
+    if (document.contents === null) document.contents = document.createNode({ ...seed }) as never;
+    if (!isMap(document.contents)) {
+      throw new ExporterError('EME_CONFIG_INVALID', `${this.path}: not changed, because the file is not a mapping of keys to values`);
+    }
+    change(document);
+    const output = document.toString();
+    try {
+      await writeFileAtomic(this.path, output, async () => (await this.readText()) === text);
+    } catch (error) {
+      if (error instanceof ChangedMeanwhileError) throw error;
+      throw new ExporterError('EME_CONFIG_WRITE', `${this.path}: cannot write the change: ${describeError(error)}; the file is unchanged`);
+    }
+    if (text === this.inForce) this.inForce = output;
   }
 }

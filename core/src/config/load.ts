@@ -13,8 +13,8 @@ export type ConfigSource = 'server' | 'local' | 'defaults';
 export interface LoadedConfig {
   config: ExporterConfig;
   source: ConfigSource;
-  /** The file the config came from, if any. */
-  path?: string;
+  /** The file's text; undefined when there is no file. */
+  text?: string;
 }
 
 /**
@@ -41,7 +41,7 @@ export async function locateConfig(
 export async function loadConfigFile(path: string): Promise<LoadedConfig> {
   const text = await new ConfigFile(path).readText();
   if (text === undefined) return { config: parseConfig({}, 'built-in defaults', true), source: 'defaults' };
-  return { config: parseConfig(parseYaml(text, path), path), source: 'local', path };
+  return { config: parseConfig(parseYaml(text, path), path), source: 'local', text };
 }
 
 /** Parses YAML (a superset of JSON) with the same parser that writes the file, so both agree on its content. */

@@ -1,0 +1,167 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { Exporter } from '../src/exporter';
+import { memoryLogger, pluginSource, seriesValue, tempDir, waitFor, writePackage } from './helpers';
+
+describe('Exporter', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let exporter: Exporter | undefined;
+  let configPath: string;
+  const log = memoryLogger();
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    log.lines.length = 0;
+    configPath = join(dir.path, 'config.yaml');
+    const nodeModules = join(dir.path, 'node_modules');
+    await writePackage(nodeModules, 'edge-collector-good', { 'index.js': pluginSource('edge-collector-good', 'good', 'good') });
+    await writePackage(nodeModules, 'edge-collector-flaky', {
+      'index.js': pluginSource('edge-collector-flaky', 'flaky', 'flaky', "throw new Error('sensor at 0x40 did not answer');"),
+    });
+    await writePackage(nodeModules, 'edge-collector-hangs', {
+      'index.js': pluginSource('edge-collector-hangs', 'hangs', 'hangs', 'return new Promise(() => {});'),
+    });
+    await writePackage(nodeModules, 'edge-collector-sloppy', {
+      'index.js': pluginSource(
+        'edge-collector-sloppy',
+        'sloppy',
+        'sloppy',
+        "return [{ name: 'sloppy_power_watts', value: 2, labels: { sensor: 'a' } }, { name: 'undeclared_thing', value: 1 }, { name: 'sloppy_power_watts', value: Infinity, labels: { sensor: 'b' } }, { name: 'good_power_watts', value: 9, labels: { sensor: 'main' } }];",
+      ),
+    });
+  });
+
+  afterEach(async () => {
+    await exporter?.stop();
+    exporter = undefined;
+    await dir.cleanup();
+  });
+
+  async function start(config: string): Promise<Exporter> {
+    await writeFile(configPath, config);
+    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
+    await exporter.start();
+    return exporter;
+  }
+
+  const text = () => exporter!.metricsText('prometheus');
+  const labels = (extra = '') => `device_type="good",hostname="${hostname()}"${extra}`;
+
+  test('a throwing and a hanging collector are isolated: the good one is served, the others reported down, each failure logged once', async () => {
+    await start(`device_type: good
+interval: 0.2
+new_metrics_default: true
+collectors:
+  - type: flaky
+  - type: hangs
+`);
+    await waitFor(() => (seriesValue(text(), `edge_collector_errors_total{${labels(',collector="hangs"')}}`) ?? 0) >= 2, 'the hanging collector to time out twice');
+    expect(seriesValue(text(), `good_power_watts{${labels(',sensor="main"')}}`)).toBe(1.5);
+    expect(seriesValue(text(), `edge_collector_up{${labels(',collector="good"')}}`)).toBe(1);
+    expect(seriesValue(text(), `edge_collector_up{${labels(',collector="flaky"')}}`)).toBe(0);
+    expect(seriesValue(text(), `edge_collector_up{${labels(',collector="hangs"')}}`)).toBe(0);
+    expect(seriesValue(text(), `edge_collector_errors_total{${labels(',collector="flaky"')}}`)).toBeGreaterThanOrEqual(2);
+    expect(log.lines.filter((line) => line.includes('sensor at 0x40 did not answer'))).toEqual([
+      'error: collector flaky (edge-collector-flaky) failed: sensor at 0x40 did not answer',
+    ]);
+    expect(log.lines).toContain('error: collector hangs (edge-collector-hangs) failed: collect() did not finish within 200 ms');
+    expect(log.lines).toContain('error: collector hangs (edge-collector-hangs) failed: the previous collect() has still not returned');
+  });
+
+  test('drops samples its manifest does not declare, non-finite values and series another collector already reported, warning once', async () => {
+    await start(`device_type: good
+interval: 0.2
+new_metrics_default: true
+collectors:
+  - type: sloppy
+`);
+    await waitFor(() => (seriesValue(text(), `edge_collector_dropped_samples_total{${labels(',collector="sloppy"')}}`) ?? 0) >= 6, 'two cycles of dropped samples');
+    expect(seriesValue(text(), `sloppy_power_watts{${labels(',sensor="a"')}}`)).toBe(2);
+    expect(text()).not.toContain('undeclared_thing');
+    expect(text()).not.toContain('sensor="b"');
+    expect(text().split('\n').filter((line) => line.startsWith('good_power_watts'))).toEqual([`good_power_watts{${labels(',sensor="main"')}} 1.5`]);
+    expect(log.lines.filter((line) => line.includes('undeclared_thing'))).toEqual([
+      "warn: collector sloppy: 'undeclared_thing' matches no metric family of the manifest; sample dropped",
+    ]);
+  });
+
+  test('auto-discovery: new metrics are added to the file as disabled and not served until enabled', async () => {
+    await start(`# my exporter
+device_type: good   # the device
+interval: 0.2
+labels:
+  site: lab
+metrics:
+  good_power_watts: false
+`);
+    await waitFor(async () => parse(await readFile(configPath, 'utf8')).metrics.energy_joules_total === undefined && text().includes('edge_collector_up'), 'a first cycle');
+    expect(text()).not.toContain('good_power_watts{');
+    await exporter!.setMetrics({ good_power_watts: true });
+    const file = await readFile(configPath, 'utf8');
+    expect(file).toContain('# my exporter');
+    expect(file).toContain('device_type: good # the device');
+    expect(parse(file).metrics).toEqual({ good_power_watts: true });
+    await waitFor(() => text().includes('good_power_watts{'), 'the enabled metric to be served');
+    expect(seriesValue(text(), `good_power_watts{${labels(',site="lab",sensor="main"')}}`)).toBe(1.5);
+    expect(exporter!.listMetrics()).toEqual({ metrics: { good_power_watts: true }, device_type: 'good', source: 'local' });
+  });
+
+  test('discovers metrics with new_metrics_default and saves them to the file', async () => {
+    const sourceWithRails = pluginSource('edge-collector-rails', 'rails', 'rails', "return [{ name: 'rails_rail_vdd_in_watts', value: 5 }, { name: 'rails_rail_vdd_gpu_watts', value: 1 }];");
+    await writePackage(join(dir.path, 'node_modules'), 'edge-collector-rails', { 'index.js': sourceWithRails });
+    await start('device_type: rails\ninterval: 0.2\n');
+    await waitFor(async () => parse(await readFile(configPath, 'utf8')).metrics, 'the discovered metrics in the file');
+    expect(parse(await readFile(configPath, 'utf8')).metrics).toEqual({ rails_rail_vdd_in_watts: false, rails_rail_vdd_gpu_watts: false });
+    expect(log.lines).toContain('info: discovered 2 new metrics (disabled): rails_rail_vdd_in_watts, rails_rail_vdd_gpu_watts');
+    expect(text()).not.toContain('rails_rail_vdd_in_watts{');
+  });
+
+  test('hot reload: a valid edit applies without a restart; an invalid edit is reported and the last good config stays', async () => {
+    await start('device_type: good\ninterval: 0.2\nnew_metrics_default: true\nlabels:\n  site: lab\n');
+    await waitFor(() => text().includes('site="lab"'), 'the first cycle');
+    await writeFile(configPath, 'device_type: good\ninterval: 0.2\nnew_metrics_default: true\nlabels:\n  site: field\n');
+    await waitFor(() => text().includes('site="field"'), 'the edited label to be served');
+    expect(seriesValue(text(), `edge_config_reloads_total{${labels(',site="field",result="success"')}}`)).toBe(1);
+
+    await writeFile(configPath, 'device_type: good\ninterval: [\n');
+    await waitFor(() => log.lines.some((line) => line.startsWith('error: config reload failed')), 'the failed reload to be logged');
+    await waitFor(() => seriesValue(text(), `edge_config_reloads_total{${labels(',site="field",result="failure"')}}`) === 1, 'the failure count');
+    expect(exporter!.currentConfig.labels).toEqual({ site: 'field' });
+    expect(text()).toContain('good_power_watts{');
+  });
+
+  test("its own writes do not trigger a reload", async () => {
+    await start('device_type: good\ninterval: 0.2\nmetrics: {}\n');
+    await exporter!.setMetrics({ good_power_watts: true });
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(log.lines.filter((line) => line.includes('config reloaded'))).toEqual([]);
+  });
+
+  test('a reload that changes the device type swaps the collectors; the old ones are stopped', async () => {
+    await start('device_type: good\ninterval: 0.2\nnew_metrics_default: true\n');
+    await waitFor(() => text().includes('good_power_watts{'), 'the good collector');
+    await writeFile(configPath, 'device_type: sloppy\ninterval: 0.2\nnew_metrics_default: true\n');
+    expect(await exporter!.reload()).toEqual({ ok: true, source: 'local' });
+    await waitFor(() => text().includes('sloppy_power_watts{'), 'the new collector');
+    expect(exporter!.collectorNames).toEqual(['sloppy']);
+    expect(text()).not.toContain('collector="good"');
+  });
+
+  test('a reload naming a device type nobody serves keeps the running config and says what to install', async () => {
+    await start('device_type: good\ninterval: 0.2\n');
+    await writeFile(configPath, 'device_type: shelly\n');
+    const result = await exporter!.reload();
+    expect(result.ok).toBe(false);
+    expect(result.error).toContain("no installed plugin serves device type 'shelly'; install it with: npm install edge-collector-shelly");
+    expect(exporter!.collectorNames).toEqual(['good']);
+  });
+
+  test('invalid plugin options at start name the plugin and the field', async () => {
+    await writeFile(configPath, 'device_type: good\noptions:\n  scale: big\n');
+    await expect(Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger })).rejects.toThrow(
+      `invalid options for edge-collector-good: ${configPath}: options.scale: must be a number`,
+    );
+  });
+});
