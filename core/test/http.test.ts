@@ -1,0 +1,161 @@
+import { createServer } from 'node:net';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { Exporter } from '../src/exporter';
+import { serve, type Listening } from '../src/http/server';
+import { memoryLogger, pluginSource, tempDir, waitFor, writePackage } from './helpers';
+
+/** A port that was free a moment ago (bound to 0, read, released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+describe('HTTP routes', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let exporter: Exporter;
+  let listening: Listening;
+  let configPath: string;
+  const log = memoryLogger();
+
+  async function start(config: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+    await writeFile(configPath, config);
+    exporter = await Exporter.create({ configPath, cwd: dir.path, env, logger: log.logger });
+    await exporter.start();
+    listening = await serve(exporter);
+  }
+
+  const metricsUrl = (path: string) => `http://127.0.0.1:${listening.port}${path}`;
+  const manageUrl = (path: string) => `http://127.0.0.1:${listening.reloadPort}${path}`;
+  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(manageUrl(path), { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    log.lines.length = 0;
+    configPath = join(dir.path, 'config.yaml');
+    await writePackage(join(dir.path, 'node_modules'), 'edge-collector-good', { 'index.js': pluginSource('edge-collector-good', 'good', 'good') });
+  });
+
+  afterEach(async () => {
+    await listening?.close();
+    await exporter?.stop();
+    await dir.cleanup();
+  });
+
+  describe('on separate ports', () => {
+    beforeEach(async () => {
+      const [port, reloadPort] = [await freePort(), await freePort()];
+      await start(`device_type: good\ninterval: 0.2\nport: ${port}\nreload_port: ${reloadPort}\nlisten_address: 127.0.0.1\nmetrics:\n  good_power_watts: true\n`);
+      await waitFor(() => exporter.metricsText('prometheus').includes('good_power_watts{'), 'a first cycle');
+    });
+
+    test('GET /metrics serves the text format, or OpenMetrics when asked; /healthz answers', async () => {
+      const text = await fetch(metricsUrl('/metrics'));
+      expect(text.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(await text.text()).toMatch(/^good_power_watts\{device_type="good",hostname="[^"]+",sensor="main"\} 1\.5$/m);
+      const openMetrics = await fetch(metricsUrl('/metrics'), { headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;q=0.5' } });
+      expect(openMetrics.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+      expect((await openMetrics.text()).endsWith('# EOF\n')).toBe(true);
+      expect(await (await fetch(metricsUrl('/healthz'))).json()).toEqual({ status: 'ok' });
+    });
+
+    test('the management routes are not on the metrics port', async () => {
+      expect((await fetch(metricsUrl('/metrics/list'))).status).toBe(404);
+      expect((await fetch(manageUrl('/metrics/list'))).status).toBe(200);
+    });
+
+    test("GET /metrics/list answers the seed's shape", async () => {
+      const body = await (await fetch(manageUrl('/metrics/list'))).json();
+      expect(body).toEqual({ metrics: { good_power_watts: true }, device_type: 'good', source: 'local' });
+    });
+
+    test("POST /metrics/enable saves to config.yaml at once and answers the seed's shape", async () => {
+      const response = await post('/metrics/enable', JSON.stringify({ good_power_watts: false, energy_joules_total: true }));
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ status: 'success', updated: 2, metrics: { good_power_watts: false, energy_joules_total: true } });
+      expect(parse(await readFile(configPath, 'utf8')).metrics).toEqual({ good_power_watts: false, energy_joules_total: true });
+      await waitFor(async () => !(await (await fetch(metricsUrl('/metrics'))).text()).includes('good_power_watts{'), 'the disabled metric to leave /metrics');
+    });
+
+    test.each([
+      ['[true]', 'the body must be a JSON object of metric name to true or false'],
+      ['"x"', 'the body is not valid JSON'],
+      ['{"good_power_watts": "yes"}', `'good_power_watts': must be true or false, not "yes"`],
+      ['{"no_such_metric": true}', "'no_such_metric' is not a metric any loaded plugin can produce"],
+      ['{"bad name": true}', "'bad name' is not a valid metric name"],
+      ['{}', 'the body names no metric'],
+      ['{not json', 'the body is not valid JSON'],
+    ])('POST /metrics/enable %s → 400 naming the problem, nothing changed', async (body, error) => {
+      const before = await readFile(configPath, 'utf8');
+      const response = await post('/metrics/enable', body);
+      expect(response.status).toBe(400);
+      const json = await response.json();
+      expect(json.status).toBe('error');
+      expect(json.error).toContain(error);
+      expect(await readFile(configPath, 'utf8')).toBe(before);
+    });
+
+    test('a body over the size limit gets 413', async () => {
+      const response = await post('/metrics/enable', JSON.stringify({ good_power_watts: true, padding: 'x'.repeat(100_000) }));
+      expect(response.status).toBe(413);
+      expect(await response.json()).toEqual({ status: 'error', error: 'the body is larger than 64kb' });
+    });
+
+    test('POST /reload applies the file; a broken file gets 422 and the config stays', async () => {
+      const original = await readFile(configPath, 'utf8');
+      await writeFile(configPath, original.replace('interval: 0.2', 'interval: 0.3'));
+      const ok = await post('/reload', '');
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ status: 'success', source: 'local', device_type: 'good' });
+      expect(exporter.currentConfig.interval).toBe(0.3);
+      await writeFile(configPath, 'interval: "soon"\n');
+      const failed = await post('/reload', '');
+      expect(failed.status).toBe(422);
+      expect((await failed.json()).error).toBe(`${configPath}: interval: must be a number`);
+      expect(exporter.currentConfig.interval).toBe(0.3);
+    });
+
+    test('wrong methods get 405, unknown paths 404, as JSON', async () => {
+      const wrong = await fetch(manageUrl('/reload'));
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get('allow')).toBe('POST');
+      const unknown = await fetch(manageUrl('/nope'));
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toEqual({ status: 'error', error: 'no route GET /nope' });
+    });
+
+    test('a port in use is a one-line error naming the port and the setting', async () => {
+      const second = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
+      await expect(serve(second)).rejects.toThrow(`port ${listening.port} on 127.0.0.1 is already in use: set 'port' in the config to a free port, or stop the program using it`);
+      await second.stop();
+    });
+  });
+
+  describe('on one port, with a management token', () => {
+    beforeEach(async () => {
+      const port = await freePort();
+      await start(`device_type: good\ninterval: 0.2\nport: ${port}\nreload_port: ${port}\nlisten_address: 127.0.0.1\n`, { MANAGEMENT_TOKEN: 's3cret' });
+    });
+
+    test('both route sets share the listener', () => {
+      expect(listening.reloadPort).toBe(listening.port);
+    });
+
+    test('management routes need the bearer token; /metrics does not', async () => {
+      expect((await fetch(manageUrl('/metrics/list'))).status).toBe(401);
+      expect((await fetch(manageUrl('/metrics/list'), { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      expect((await post('/reload', '', { authorization: 'Bearer s3cret' })).status).toBe(200);
+      expect((await fetch(manageUrl('/metrics/list'), { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200);
+      expect((await fetch(metricsUrl('/metrics'))).status).toBe(200);
+      expect(log.lines.join('\n')).not.toContain('s3cret');
+    });
+  });
+});
