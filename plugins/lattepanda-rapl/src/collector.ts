@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import { MonotonicCounter, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core';
+import { describeFailure, isPermissionFailure, noZonesMessage } from './messages';
+import { readPowercap } from './powercap';
+import { cpuZones, wholeDeviceZones } from './totals';
+import { parseZones, seriesLabels, type RaplZone } from './zones';
+
+export interface RaplOptions {
+  sysfs_root: string;
+}
+
+/** One zone's counter across reads. */
+interface ZoneState {
+  counter: MonotonicCounter;
+  totalUj: number;
+  atMs: number;
+}
+
+/** A zone as read this cycle: its monotonic total and, from its second read on, the energy and power since. */
+interface ZoneReading extends RaplZone {
+  joules: number;
+  deltaJoules?: number;
+  watts?: number;
+}
+
+/**
+ * Reads every RAPL zone once per `collect()`. Energy comes from the hardware counters, kept monotonic across
+ * their wraparound at `max_energy_range_uj`; power is the energy delta over the real time between two reads.
+ */
+export class RaplCollector implements Collector {
+  private readonly states = new Map<string, ZoneState>();
+  private energyJoules = 0;
+
+  constructor(
+    private readonly options: RaplOptions,
+    private readonly context: CollectorContext,
+  ) {}
+
+  async collect(): Promise<Sample[]> {
+    const atMs = performance.now();
+    const snapshot = await readPowercap(this.options.sysfs_root);
+    if (snapshot.zoneCount === 0) throw new Error(noZonesMessage(snapshot.dir));
+    const { zones, problems } = parseZones(snapshot.files, (dir, file) => join(snapshot.dir, dir, file));
+    if (zones.length === 0) {
+      const denied = snapshot.failures.find(isPermissionFailure);
+      if (denied) throw new Error(describeFailure(denied));
+      const reasons = [...snapshot.failures.map(describeFailure), ...problems.map((problem) => problem.message)];
+      throw new Error(`no RAPL zone under ${snapshot.dir} could be read: ${reasons.join('; ')}`);
+    }
+    const { logger } = this.context;
+    for (const failure of snapshot.failures) logger.warnOnce(`read:${failure.file}`, describeFailure(failure));
+    for (const problem of problems) logger.warnOnce(`parse:${problem.file}`, `${problem.message}; skipping this zone`);
+    return this.samples(zones.map((zone) => this.update(zone, atMs)));
+  }
+
+  private update(zone: RaplZone, atMs: number): ZoneReading {
+    const state = this.states.get(zone.dir);
+    if (!state) {
+      const counter = new MonotonicCounter(zone.maxEnergyRangeUj);
+      const totalUj = counter.update(zone.energyUj);
+      this.states.set(zone.dir, { counter, totalUj, atMs });
+      return { ...zone, joules: totalUj / 1e6 };
+    }
+    const totalUj = state.counter.update(zone.energyUj);
+    const deltaJoules = (totalUj - state.totalUj) / 1e6;
+    const seconds = (atMs - state.atMs) / 1000;
+    Object.assign(state, { totalUj, atMs });
+    return { ...zone, joules: totalUj / 1e6, deltaJoules, watts: seconds > 0 ? deltaJoules / seconds : undefined };
+  }
+
+  private samples(readings: readonly ZoneReading[]): Sample[] {
+    const labels = seriesLabels(readings);
+    const samples: Sample[] = [];
+    for (const reading of readings) {
+      const zoneLabels = labels.get(reading.dir)!;
+      samples.push({ name: 'rapl_energy_joules_total', value: reading.joules, labels: zoneLabels });
+      if (reading.watts !== undefined) samples.push({ name: 'rapl_power_watts', value: reading.watts, labels: zoneLabels });
+    }
+    const whole = wholeDeviceZones(readings);
+    this.energyJoules += whole.reduce((sum, reading) => sum + (reading.deltaJoules ?? 0), 0);
+    pushSum(samples, 'power_total_watts', whole);
+    pushSum(samples, 'power_cpu_watts', cpuZones(readings));
+    if (whole.length > 0) samples.push({ name: 'energy_joules_total', value: this.energyJoules });
+    return samples;
+  }
+}
+
+/** Adds the sum of the zones' power, once every one of them has a power reading. */
+function pushSum(samples: Sample[], name: string, readings: readonly ZoneReading[]): void {
+  if (readings.length === 0 || readings.some((reading) => reading.watts === undefined)) return;
+  samples.push({ name, value: readings.reduce((sum, reading) => sum + reading.watts!, 0) });
+}

@@ -1,0 +1,33 @@
+import type { ReadFailure } from './powercap';
+
+const README = 'the edge-collector-lattepanda-rapl README, section "Permissions"';
+
+/** What a zone file that could not be read means, and how to fix it. */
+export function describeFailure(failure: ReadFailure): string {
+  switch (failure.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return (
+        `cannot read ${failure.file}: permission denied. Since Linux 5.10 (CVE-2020-8694) energy_uj is readable ` +
+        `by root only. Run the exporter as root, or make the counters readable with the udev rule or the ` +
+        `sysfsutils line in ${README} (a plain chmod works until the next reboot)`
+      );
+    case 'ENOENT':
+      return `${failure.file} vanished while it was read (the RAPL driver was unloaded or the zone removed); skipping it`;
+    default:
+      return `cannot read ${failure.file}: ${failure.code}; skipping it`;
+  }
+}
+
+/** Why there is nothing to read under `dir`, and what to check. */
+export function noZonesMessage(dir: string): string {
+  return (
+    `no RAPL zone under ${dir} (no intel-rapl:N entries). RAPL needs an Intel CPU since Sandy Bridge or an AMD ` +
+    `CPU since Zen, and the powercap driver: load it with 'modprobe intel_rapl_msr'. In a container, mount the ` +
+    `host's /sys and point the option sysfs_root at it`
+  );
+}
+
+export function isPermissionFailure(failure: ReadFailure): boolean {
+  return failure.code === 'EACCES' || failure.code === 'EPERM';
+}
