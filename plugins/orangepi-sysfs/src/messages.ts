@@ -1,0 +1,28 @@
+import type { ReadFailure } from './sysfs';
+
+/** What a file that could not be read means, and what to do. */
+export function describeFailure(failure: ReadFailure): string {
+  switch (failure.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return (
+        `cannot read ${failure.file}: permission denied; skipping it. Run the exporter as root or make the file ` +
+        'readable (see the edge-collector-orangepi-sysfs README, section "Permissions")'
+      );
+    case 'ENOENT':
+      return `${failure.file} vanished while it was read (the sensor was unplugged or its driver unloaded); skipping it`;
+    default:
+      return `cannot read ${failure.file}: ${failure.code} (the sensor did not answer); skipping it`;
+  }
+}
+
+/** Why there is nothing to report under the sysfs root, and what to check. */
+export function nothingFoundMessage(sysfsRoot: string, failures: readonly ReadFailure[]): string {
+  const unreadable = failures.length > 0 ? ` Files that could not be read: ${failures.map(describeFailure).join('; ')}.` : '';
+  return (
+    `no power, voltage or current sensor and no thermal zone under ${sysfsRoot}/class (hwmon, power_supply, thermal).` +
+    ' Most Orange Pi, Rockchip and Allwinner boards have no power meter of their own: an INA219/INA226/INA3221 on ' +
+    'I2C needs its kernel driver (ina2xx, ina3221) and a device-tree overlay. In a container, mount the host\'s ' +
+    `/sys and point the option sysfs_root at it.${unreadable}`
+  );
+}
