@@ -1,0 +1,75 @@
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, resolveOptions, type CollectorContext, type Sample } from '@edge-metrics/core';
+import { manifest } from '../../src/manifest';
+
+export const FIXTURES = join(__dirname, '..', 'fixtures');
+
+export function fixture(...path: string[]): string {
+  return join(FIXTURES, ...path);
+}
+
+/** A temporary folder, removed by `cleanup()`. */
+export async function temporaryFolder(): Promise<{ path: string; cleanup(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'edge-collector-raspberrypi-ina260-'));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** A sysfs tree under `root` holding the given fixture files: thermal zone 0's temp, the device-tree model. */
+export async function buildSysfs(root: string, files: { temp?: string; model?: string }): Promise<void> {
+  if (files.temp) {
+    await mkdir(join(root, 'class', 'thermal', 'thermal_zone0'), { recursive: true });
+    await copyFile(files.temp, join(root, 'class', 'thermal', 'thermal_zone0', 'temp'));
+  }
+  if (files.model) {
+    await mkdir(join(root, 'firmware', 'devicetree', 'base'), { recursive: true });
+    await copyFile(files.model, join(root, 'firmware', 'devicetree', 'base', 'model'));
+  }
+}
+
+/** What the fake vcgencmd does for a command: print a fixture file, or run a shell snippet. */
+export type FakeCommand = { print: string } | { shell: string };
+
+/** Writes an executable `vcgencmd` into `folder` that answers the given commands and fails on any other. */
+export async function writeFakeVcgencmd(folder: string, commands: Record<string, FakeCommand>): Promise<string> {
+  const path = join(folder, 'vcgencmd');
+  const cases = Object.entries(commands).map(([command, action]) =>
+    `  ${command}) ${'print' in action ? `cat '${action.print}'` : action.shell} ;;`,
+  );
+  await writeFile(path, ['#!/bin/sh', 'case "$1" in', ...cases, '  *) echo "unknown command $1" >&2; exit 2 ;;', 'esac', ''].join('\n'));
+  await chmod(path, 0o755);
+  return path;
+}
+
+/** The plugin's options as core resolves them: validated against the manifest's schema, defaults filled in. */
+export function resolvedOptions(options: Record<string, unknown>): Record<string, unknown> {
+  return resolveOptions(manifest, options, 'options');
+}
+
+/** A collector context whose logger keeps its lines. */
+export function testContext(): CollectorContext & { logs: string[] } {
+  const logs: string[] = [];
+  return { deviceType: 'raspberrypi', collectorName: 'test', interval: 1, logger: createLogger('debug', (line) => logs.push(line)), logs };
+}
+
+/** The value of the sample with that name and labels, or undefined. */
+export function valueOf(samples: Sample[], name: string, labels?: Record<string, string>): number | undefined {
+  return samples.find(
+    (sample) => sample.name === name && JSON.stringify(sample.labels ?? {}) === JSON.stringify(labels ?? {}),
+  )?.value;
+}
+
+/** Calls `collect` until `done` holds for its samples, for at most `timeoutMs` (generous: shared machines are slow). */
+export async function collectUntil(
+  collect: () => Promise<Sample[]>,
+  done: (samples: Sample[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<Sample[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const samples = await collect();
+    if (done(samples) || Date.now() > deadline) return samples;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
