@@ -1,0 +1,109 @@
+import type { Logger } from '@edge-metrics/core';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { ChangeNotifier } from './change-notifier';
+import { registerConfigRoutes } from './config-routes';
+import { registerDeviceRoutes } from './device-routes';
+import { deviceIdProblem } from './device-id';
+import { describeError, HttpError } from './errors';
+import type { ServerMetrics } from './metrics';
+import { clientAddress, principalOf, requireAdmin } from './requests';
+import type { ConfigStore } from './store';
+import type { Authenticator } from './tokens';
+
+/** What the routes work with. */
+export interface AppContext {
+  store: ConfigStore;
+  notifier: ChangeNotifier;
+  authenticator: Authenticator;
+  metrics: ServerMetrics;
+  logger: Logger;
+  /** Cap of `?wait=N` on GET /config. */
+  maxWaitSeconds: number;
+  bodyLimitBytes: number;
+}
+
+/** The HTTP API; see the README for each route. */
+export function createApp(context: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // a config's ETag is its version, set by the route
+  app.use(countRequests(context.metrics));
+  app.get('/healthz', (_req, res) => {
+    context.store.ping();
+    res.json({ status: 'ok' });
+  });
+  app.use(authenticate(context));
+  app.use(['/config/:deviceId', '/devices/:deviceId'], checkDeviceAccess);
+  registerConfigRoutes(app, context);
+  registerDeviceRoutes(app, context);
+  app.get('/metrics', requireAdmin, async (_req, res) => {
+    res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
+  });
+  app.use((req: Request) => {
+    throw new HttpError(404, `no route ${req.method} ${req.path}`);
+  });
+  app.use(answerErrors(context));
+  return app;
+}
+
+function countRequests(metrics: ServerMetrics) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    res.once('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      metrics.requests.inc({ method: req.method, route, code: String(res.statusCode) });
+    });
+    next();
+  };
+}
+
+/** 401 unless the bearer token is the admin's or a device's; leaves the caller in `res.locals.principal`. */
+function authenticate({ authenticator, logger }: AppContext) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const identity = authenticator.identify(req.get('Authorization'));
+    if (identity.role === 'rejected') {
+      logger.warn(`refused ${req.method} ${req.path} from ${clientAddress(req)}: ${identity.reason}`);
+      res.set('WWW-Authenticate', 'Bearer realm="edge-metrics-config-server"');
+      throw new HttpError(401, identity.reason);
+    }
+    res.locals.principal = identity;
+    next();
+  };
+}
+
+/** 400 for a malformed device id (before any route sees it); 403 when a device token names another device. */
+function checkDeviceAccess(req: Request, res: Response, next: NextFunction): void {
+  const deviceId = String(req.params.deviceId);
+  const problem = deviceIdProblem(deviceId);
+  if (problem) throw new HttpError(400, problem);
+  const principal = principalOf(res);
+  if (principal.role === 'device' && principal.deviceId !== deviceId) {
+    throw new HttpError(403, `this token belongs to device ${principal.deviceId}, not ${deviceId}`);
+  }
+  next();
+}
+
+/** Every error as JSON `{error, ...details}`; a 5xx is logged, its details are not sent. */
+function answerErrors({ logger, bodyLimitBytes }: AppContext) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const { status, body } = errorResponse(error, bodyLimitBytes);
+    if (status >= 500) logger.error(`${req.method} ${req.path}: ${describeError(error)}`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json(body);
+  };
+}
+
+function errorResponse(error: unknown, bodyLimitBytes: number): { status: number; body: Record<string, unknown> } {
+  if (error instanceof HttpError) return { status: error.status, body: { error: error.message, ...error.details } };
+  // Errors of body-parser and the router carry `status`, `expose` and, for bodies, a `type`.
+  const { status, expose, type } = (error ?? {}) as { status?: unknown; expose?: unknown; type?: unknown };
+  if (type === 'entity.too.large') {
+    return { status: 413, body: { error: `the request body is larger than the limit of ${bodyLimitBytes} bytes` } };
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
+    return { status, body: { error: describeError(error) } };
+  }
+  return { status: 500, body: { error: 'internal error; the server log has the details' } };
+}

@@ -1,0 +1,50 @@
+/** Why a held long-poll ends. */
+export type WakeReason = 'changed' | 'timeout' | 'closing' | 'aborted';
+
+type Waker = (reason: WakeReason) => void;
+
+/** Holds long-poll requests per device until its config changes, their time is up, the client leaves or the server closes. */
+export class ChangeNotifier {
+  private readonly wakers = new Map<string, Set<Waker>>();
+  private held = 0;
+  private closing = false;
+
+  /** How many requests are held now. */
+  get size(): number {
+    return this.held;
+  }
+
+  /** Resolves at the next change of `deviceId`, after `timeoutMs`, when `signal` aborts, or when `closeAll()` runs. */
+  wait(deviceId: string, timeoutMs: number, signal: AbortSignal): Promise<WakeReason> {
+    if (this.closing) return Promise.resolve('closing');
+    if (signal.aborted) return Promise.resolve('aborted');
+    return new Promise((resolve) => {
+      const wakers = this.wakers.get(deviceId) ?? new Set<Waker>();
+      this.wakers.set(deviceId, wakers);
+      const wake: Waker = (reason) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        wakers.delete(wake);
+        if (wakers.size === 0 && this.wakers.get(deviceId) === wakers) this.wakers.delete(deviceId);
+        this.held -= 1;
+        resolve(reason);
+      };
+      const onAbort = (): void => wake('aborted');
+      const timer = setTimeout(() => wake('timeout'), timeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      wakers.add(wake);
+      this.held += 1;
+    });
+  }
+
+  /** Wakes every request held for `deviceId`. */
+  notify(deviceId: string): void {
+    for (const wake of [...(this.wakers.get(deviceId) ?? [])]) wake('changed');
+  }
+
+  /** Wakes every held request and answers later ones at once: the server is shutting down. */
+  closeAll(): void {
+    this.closing = true;
+    for (const wakers of [...this.wakers.values()]) for (const wake of [...wakers]) wake('closing');
+  }
+}

@@ -1,0 +1,87 @@
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { ConfigServerError, describeError } from './errors';
+
+export interface RunOptions {
+  port: number;
+  host: string;
+  dbPath: string;
+  deviceTokensFile?: string;
+}
+
+export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
+
+export const USAGE = `Usage: edge-metrics-config-server [options]
+
+Central config server for a fleet of Edge Metrics Exporter devices.
+
+Options:
+  --port N              TCP port to listen on (default 8080; 0 picks a free one)
+  --listen ADDR         address to listen on (default 0.0.0.0)
+  --db FILE             SQLite database, created on first start (default ./config-server.db)
+  --device-tokens FILE  per-device tokens, one device_id=token a line
+  -h, --help            show this help
+  --version             print the version
+
+Environment:
+  CONFIG_SERVER_TOKEN          admin bearer token; without any token the server is open to all
+  CONFIG_SERVER_DEVICE_TOKENS  per-device tokens: edge-01=token1,edge-02=token2
+
+Exit status: 0 after SIGTERM/SIGINT, 1 when the database or the port fails, 2 for bad options.
+`;
+
+const usageError = (message: string): ConfigServerError => new ConfigServerError('ECS_USAGE', message);
+
+/** Reads the command line; throws ECS_USAGE naming the flag for anything unknown or malformed. */
+export function parseCliArgs(argv: readonly string[]): CliCommand {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        listen: { type: 'string' },
+        db: { type: 'string' },
+        'device-tokens': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    // node:util's messages run to a second sentence of advice for positionals; the first one says it.
+    throw usageError(describeError(error).split('. ')[0]);
+  }
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  return {
+    kind: 'run',
+    options: {
+      port: parsePort(values.port ?? '8080'),
+      host: parseHost(values.listen ?? '0.0.0.0'),
+      dbPath: nonEmpty(values.db ?? './config-server.db', '--db'),
+      deviceTokensFile:
+        values['device-tokens'] === undefined ? undefined : nonEmpty(values['device-tokens'], '--device-tokens'),
+    },
+  };
+}
+
+function parsePort(raw: string): number {
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
+    throw usageError(`--port must be an integer from 0 to 65535, not ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+function parseHost(raw: string): string {
+  if (isIP(raw) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(raw)) {
+    throw usageError(`--listen must be an IP address or a host name, not ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+function nonEmpty(raw: string, flag: string): string {
+  if (raw.trim() === '') throw usageError(`${flag} needs a file name`);
+  return raw;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createLogger, type Logger } from '@edge-metrics/core';
+import { parseCliArgs, USAGE, type CliCommand } from './cli-args';
+import { ConfigServerError, describeError } from './errors';
+import { createConfigServer, type ConfigServer } from './server';
+import { parseDeviceTokens } from './tokens';
+
+const NAME = 'edge-metrics-config-server';
+
+/** What to add to an error's message so that the operator knows which flag or variable to change. */
+const HINTS: Partial<Record<ConfigServerError['code'], string>> = {
+  ECS_USAGE: '; see --help',
+  ECS_DB_OPEN_FAILED: '; choose the file with --db',
+  ECS_DB_TOO_NEW: '; or choose another file with --db',
+  ECS_PORT_IN_USE: ': stop the other process or choose another port with --port',
+  ECS_LISTEN_FAILED: '; check --listen and --port',
+};
+
+/** One line on stderr; returns the exit status: 2 for bad options, tokens or variables, else 1. */
+function fail(error: unknown): number {
+  const code = error instanceof ConfigServerError ? error.code : undefined;
+  const message = `${describeError(error)}${(code && HINTS[code]) ?? ''}`.replace(/\s*\n\s*/g, ' ');
+  process.stderr.write(`${NAME}: ${message}\n`);
+  return code === 'ECS_USAGE' || code === 'ECS_TOKENS_INVALID' ? 2 : 1;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** The admin token and the device tokens from the environment and the --device-tokens file. */
+function loadTokens(env: NodeJS.ProcessEnv, file: string | undefined, logger: Logger) {
+  const adminToken = env.CONFIG_SERVER_TOKEN;
+  if (adminToken !== undefined && adminToken.trim() === '') {
+    throw new ConfigServerError('ECS_USAGE', 'CONFIG_SERVER_TOKEN is set but empty: give it a token or unset it');
+  }
+  const deviceTokens = parseDeviceTokens(env.CONFIG_SERVER_DEVICE_TOKENS ?? '', 'CONFIG_SERVER_DEVICE_TOKENS', ',');
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigServerError('ECS_USAGE', `cannot read --device-tokens ${file}: ${describeError(error)}`);
+    }
+    if ((statSync(file).mode & 0o077) !== 0) {
+      logger.warn(`${file} can be read by other users; chmod 600 ${file}`);
+    }
+    for (const [deviceId, token] of parseDeviceTokens(text, file, '\n')) {
+      if (deviceTokens.has(deviceId)) {
+        throw new ConfigServerError('ECS_TOKENS_INVALID', `${deviceId} has a token both in ${file} and in CONFIG_SERVER_DEVICE_TOKENS`);
+      }
+      deviceTokens.set(deviceId, token);
+    }
+  }
+  return { adminToken, deviceTokens };
+}
+
+/** Resolves with the first SIGTERM or SIGINT; a second one gets Node's default: the process ends at once. */
+function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const logger = createLogger('info');
+  let command: CliCommand;
+  let server: ConfigServer;
+  try {
+    command = parseCliArgs(argv);
+    if (command.kind === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (command.kind === 'version') {
+      process.stdout.write(`${packageVersion()}\n`);
+      return 0;
+    }
+    const tokens = loadTokens(env, command.options.deviceTokensFile, logger);
+    server = createConfigServer({ dbPath: command.options.dbPath, ...tokens, logger });
+  } catch (error) {
+    return fail(error);
+  }
+  const { port, host, dbPath } = command.options;
+  // Listen for signals before anyone can learn that the server is up, so that none can arrive unhandled.
+  const stopSignal = nextStopSignal();
+  try {
+    const address = await server.listen(port, host);
+    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    logger.info(`listening on http://${shownHost}:${address.port} with the database ${resolve(dbPath)}`);
+  } catch (error) {
+    await server.close();
+    return fail(error);
+  }
+  const signal = await stopSignal;
+  logger.info(`${signal}: closing (a second signal stops at once)`);
+  await server.close();
+  logger.info('closed');
+  return 0;
+}
+
+void main(process.argv.slice(2), process.env).then((status) => {
+  process.exitCode = status;
+});

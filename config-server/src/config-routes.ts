@@ -1,0 +1,113 @@
+import { configProblems } from '@edge-metrics/core';
+import express, { type Express, type Request, type Response } from 'express';
+import { stringify as stringifyYaml } from 'yaml';
+import type { AppContext } from './app';
+import { HttpError } from './errors';
+import { etagFor, ifMatchHolds, noneMatchHits } from './etag';
+import {
+  clientAddress,
+  JSON_TYPES,
+  limitParam,
+  methodNotAllowed,
+  requestBody,
+  requestSource,
+  signalOnClose,
+  waitSeconds,
+  YAML_TYPES,
+} from './requests';
+
+const CONFIG_TYPES = ['application/json', 'application/yaml', 'text/yaml', 'application/x-yaml'];
+const HISTORY_DEFAULT = 100;
+const HISTORY_MAX = 1000;
+
+/** GET and PUT /config/{device_id}, GET /config/{device_id}/history. */
+export function registerConfigRoutes(app: Express, context: AppContext): void {
+  const { store, notifier, metrics, logger } = context;
+  const readBody = express.text({ type: [...JSON_TYPES, ...YAML_TYPES], limit: context.bodyLimitBytes });
+
+  app
+    .route('/config/:deviceId')
+    .get(async (req: Request, res: Response) => {
+      const deviceId = String(req.params.deviceId);
+      const type = req.accepts(CONFIG_TYPES);
+      if (!type) throw new HttpError(406, `a config is served as ${CONFIG_TYPES.join(', ')}`);
+      const wait = waitSeconds(req, context.maxWaitSeconds);
+      const ifNoneMatch = req.get('If-None-Match');
+      let current = store.current(deviceId);
+      if (!current) throw new HttpError(404, `no config for device ${deviceId}; PUT /config/${deviceId} creates it`);
+      if (requestSource(req, res) === 'device') store.recordSeen(deviceId, clientAddress(req));
+      // Hold the request only while the client already has the current version: otherwise it needs it now.
+      if (wait > 0 && ifNoneMatch !== undefined && noneMatchHits(ifNoneMatch, current.version)) {
+        const reason = await notifier.wait(deviceId, wait * 1000, signalOnClose(res));
+        if (reason === 'aborted') return;
+        if (reason === 'closing') res.set('Connection', 'close');
+        current = store.current(deviceId) ?? current;
+      }
+      res.set({ ETag: etagFor(current.version), Vary: 'Accept', 'Cache-Control': 'no-cache' });
+      if (ifNoneMatch !== undefined && noneMatchHits(ifNoneMatch, current.version)) {
+        res.status(304).end();
+      } else if (type === 'application/json') {
+        res.json(current.config);
+      } else {
+        res.type(type).send(stringifyYaml(current.config));
+      }
+    })
+    .put(readBody, (req: Request, res: Response) => {
+      const deviceId = String(req.params.deviceId);
+      const config = requestBody(req, ['json', 'yaml']);
+      const problems = configProblems(config);
+      const claimedId = (config as { device_id?: unknown } | null)?.device_id;
+      if (typeof claimedId === 'string' && claimedId !== deviceId) {
+        problems.push(`device_id: ${JSON.stringify(claimedId)} is not the device in the URL (${deviceId})`);
+      }
+      if (problems.length > 0) {
+        logger.warn(`${deviceId}: refused an invalid config from ${clientAddress(req)}: ${problems.join('; ')}`);
+        throw new HttpError(400, `the config for ${deviceId} is invalid; nothing was stored`, { problems });
+      }
+      const source = requestSource(req, res);
+      const address = clientAddress(req);
+      const { version, outcome } = store.write(
+        deviceId,
+        config as Record<string, unknown>,
+        { source, address },
+        (currentVersion) => checkPreconditions(req, deviceId, currentVersion),
+      );
+      if (outcome !== 'unchanged') {
+        notifier.notify(deviceId);
+        metrics.versionsCreated.inc({ source });
+        logger.info(`${deviceId}: stored version ${version} (source ${source}, from ${address})`);
+      }
+      res.set('ETag', etagFor(version));
+      if (outcome === 'created') res.status(201).location(`/config/${deviceId}`);
+      res.json({ device_id: deviceId, version, changed: outcome !== 'unchanged' });
+    })
+    .all(methodNotAllowed('GET, HEAD, PUT'));
+
+  app
+    .route('/config/:deviceId/history')
+    .get((req: Request, res: Response) => {
+      const deviceId = String(req.params.deviceId);
+      const limit = limitParam(req, HISTORY_DEFAULT, HISTORY_MAX);
+      const versions = store.history(deviceId, limit);
+      if (versions.length === 0) throw new HttpError(404, `no config for device ${deviceId}`);
+      res.json({ device_id: deviceId, versions });
+    })
+    .all(methodNotAllowed('GET, HEAD'));
+}
+
+/** If-Match (the version the client based its change on) and If-None-Match: * (create only); 412 when they fail. */
+function checkPreconditions(req: Request, deviceId: string, currentVersion: number | undefined): void {
+  const ifMatch = req.get('If-Match');
+  if (ifMatch !== undefined && !ifMatchHolds(ifMatch, currentVersion)) {
+    const where = currentVersion === undefined ? 'has no config yet' : `is at version ${currentVersion}`;
+    throw new HttpError(412, `${deviceId} ${where}, not If-Match ${ifMatch}: fetch the config again and retry`, {
+      current_version: currentVersion ?? null,
+    });
+  }
+  const ifNoneMatch = req.get('If-None-Match');
+  if (ifNoneMatch !== undefined && noneMatchHits(ifNoneMatch, currentVersion)) {
+    throw new HttpError(412, `${deviceId} already has version ${currentVersion} (If-None-Match ${ifNoneMatch})`, {
+      current_version: currentVersion,
+    });
+  }
+}

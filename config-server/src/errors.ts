@@ -1,0 +1,39 @@
+/**
+ * Errors the server reports to an operator, with stable codes. Messages say what went wrong and where (file,
+ * variable, port); the CLI adds which flag to change.
+ */
+
+export type ConfigServerErrorCode =
+  | 'ECS_USAGE'
+  | 'ECS_TOKENS_INVALID'
+  | 'ECS_DB_OPEN_FAILED'
+  | 'ECS_DB_TOO_NEW'
+  | 'ECS_PORT_IN_USE'
+  | 'ECS_LISTEN_FAILED';
+
+export class ConfigServerError extends Error {
+  constructor(
+    readonly code: ConfigServerErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigServerError';
+  }
+}
+
+/** An answer to a request that went wrong: its status and a JSON body `{error, ...details}`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** The message of anything thrown, for a log line. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

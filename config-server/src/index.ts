@@ -1,0 +1,12 @@
+export {
+  createConfigServer,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_MAX_WAIT_SECONDS,
+  type ConfigServer,
+  type ConfigServerOptions,
+} from './server';
+export { ConfigServerError, type ConfigServerErrorCode } from './errors';
+export { parseDeviceTokens } from './tokens';
+export { deviceIdProblem } from './device-id';
+export type { StatusReport } from './bodies';
+export type { ApplyState, ChangeSource, ConfigVersion, DeviceSummary } from './store';

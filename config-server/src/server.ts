@@ -1,0 +1,100 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '@edge-metrics/core';
+import type { Express } from 'express';
+import { createApp } from './app';
+import { ChangeNotifier } from './change-notifier';
+import { ConfigServerError } from './errors';
+import { createServerMetrics } from './metrics';
+import { ConfigStore } from './store';
+import { Authenticator } from './tokens';
+
+export interface ConfigServerOptions {
+  /** SQLite file, created with its schema when missing. */
+  dbPath: string;
+  /** Bearer token of the admin; without it (and without device tokens) the server is open. */
+  adminToken?: string;
+  /** device_id → bearer token; a device token reads and writes only its own device. */
+  deviceTokens?: ReadonlyMap<string, string> | Record<string, string>;
+  /** Cap of `?wait=N` on GET /config, in seconds (default 60). */
+  maxWaitSeconds?: number;
+  /** Largest request body in bytes (default 256 KiB); larger ones get 413. */
+  bodyLimitBytes?: number;
+  /** Default: core's logger at level info, on stderr. */
+  logger?: Logger;
+}
+
+export interface ConfigServer {
+  readonly app: Express;
+  readonly server: Server;
+  /** Starts listening (host default 0.0.0.0; port 0 picks a free one) and resolves with the bound address. */
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Stops listening, answers held long-polls, waits for open requests, closes the database. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_WAIT_SECONDS = 60;
+export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
+/** How long close() lets open requests finish before cutting their connections. */
+const CLOSE_GRACE_MS = 5000;
+
+/** Opens (or creates) the database and builds the HTTP server; nothing listens until `listen()`. */
+export function createConfigServer(options: ConfigServerOptions): ConfigServer {
+  const logger = options.logger ?? createLogger('info');
+  const deviceTokens =
+    options.deviceTokens instanceof Map ? options.deviceTokens : new Map(Object.entries(options.deviceTokens ?? {}));
+  const authenticator = new Authenticator(options.adminToken, deviceTokens);
+  const store = new ConfigStore(options.dbPath);
+  const notifier = new ChangeNotifier();
+  const app = createApp({
+    store,
+    notifier,
+    authenticator,
+    metrics: createServerMetrics(store, notifier),
+    logger,
+    maxWaitSeconds: options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS,
+    bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+  });
+  const server = createServer(app);
+  let closing: Promise<void> | undefined;
+
+  const listen = (port: number, host = '0.0.0.0'): Promise<AddressInfo> =>
+    new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException): void => {
+        server.off('listening', onListening);
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new ConfigServerError('ECS_PORT_IN_USE', `port ${port} on ${host} is already in use`)
+            : new ConfigServerError('ECS_LISTEN_FAILED', `cannot listen on ${host} port ${port}: ${error.message}`),
+        );
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        if (authenticator.open) {
+          logger.warn('no token is configured: the server is open, anyone who can reach it can read and change every config');
+        }
+        resolve(server.address() as AddressInfo);
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen(port, host);
+    });
+
+  const shutDown = async (): Promise<void> => {
+    if (server.listening) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      notifier.closeAll();
+      const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(cut);
+    }
+    store.close();
+  };
+
+  return {
+    app,
+    server,
+    listen,
+    close: () => (closing ??= shutDown()),
+  };
+}

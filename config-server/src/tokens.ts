@@ -1,0 +1,92 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { deviceIdProblem } from './device-id';
+import { ConfigServerError } from './errors';
+
+/** Who is making a request. An open server (no token configured) treats every caller as admin. */
+export type Principal = { role: 'admin' } | { role: 'device'; deviceId: string };
+
+/** A request whose bearer token is missing or matches no configured token. */
+export interface Rejection {
+  role: 'rejected';
+  reason: string;
+}
+
+/**
+ * Reads per-device tokens: `device_id=token` entries separated by commas (the environment variable) or by lines
+ * (a file, where blank lines and lines starting with '#' are skipped). `where` names the source in errors, which
+ * never quote a token.
+ */
+export function parseDeviceTokens(text: string, where: string, separator: ',' | '\n'): Map<string, string> {
+  const tokens = new Map<string, string>();
+  text.split(separator).forEach((line, index) => {
+    const entry = line.trim();
+    if (entry === '' || (separator === '\n' && entry.startsWith('#'))) return;
+    const at = separator === '\n' ? `${where}:${index + 1}` : `${where} entry ${index + 1}`;
+    const fail = (problem: string): never => {
+      throw new ConfigServerError('ECS_TOKENS_INVALID', `${at}: ${problem}`);
+    };
+    const equals = entry.indexOf('=');
+    if (equals < 0) fail('expected device_id=token');
+    const deviceId = entry.slice(0, equals).trim();
+    const token = entry.slice(equals + 1).trim();
+    const problem = deviceIdProblem(deviceId);
+    if (problem) fail(problem);
+    if (token === '') fail(`the token of ${deviceId} is empty`);
+    if (tokens.has(deviceId)) fail(`${deviceId} is listed twice`);
+    tokens.set(deviceId, token);
+  });
+  return tokens;
+}
+
+const digest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+
+/** Tells admin and devices apart by their bearer tokens, comparing hashes in constant time. */
+export class Authenticator {
+  private readonly adminDigest: Buffer | undefined;
+  private readonly deviceDigests: { deviceId: string; digest: Buffer }[];
+
+  constructor(adminToken: string | undefined, deviceTokens: ReadonlyMap<string, string>) {
+    const fail = (problem: string): never => {
+      throw new ConfigServerError('ECS_TOKENS_INVALID', problem);
+    };
+    if (adminToken === '') fail('the admin token is empty');
+    if (adminToken === undefined && deviceTokens.size > 0) {
+      fail('device tokens are set but no admin token: nobody could list devices or manage configs; set an admin token');
+    }
+    const owners = new Map<string, string>();
+    for (const [deviceId, token] of deviceTokens) {
+      if (token === adminToken) fail(`the token of device ${deviceId} is the admin token`);
+      const owner = owners.get(token);
+      if (owner) fail(`devices ${owner} and ${deviceId} have the same token`);
+      owners.set(token, deviceId);
+    }
+    this.adminDigest = adminToken === undefined ? undefined : digest(adminToken);
+    this.deviceDigests = [...deviceTokens].map(([deviceId, token]) => ({ deviceId, digest: digest(token) }));
+  }
+
+  /** True when no token is configured: every request is let in. */
+  get open(): boolean {
+    return this.adminDigest === undefined;
+  }
+
+  get deviceTokenCount(): number {
+    return this.deviceDigests.length;
+  }
+
+  /**
+   * Who sends the `Authorization` header `authorization`. Every configured token is compared, without stopping
+   * at a match, so the time taken tells nothing about which token came close.
+   */
+  identify(authorization: string | undefined): Principal | Rejection {
+    if (this.open) return { role: 'admin' };
+    const token = /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1];
+    if (token === undefined) return { role: 'rejected', reason: 'no bearer token (send Authorization: Bearer <token>)' };
+    const presented = digest(token);
+    let principal: Principal | undefined;
+    if (this.adminDigest && timingSafeEqual(presented, this.adminDigest)) principal = { role: 'admin' };
+    for (const device of this.deviceDigests) {
+      if (timingSafeEqual(presented, device.digest)) principal = { role: 'device', deviceId: device.deviceId };
+    }
+    return principal ?? { role: 'rejected', reason: 'wrong token' };
+  }
+}

@@ -1,0 +1,167 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { cleanUp, request, SAMPLE_CONFIG, tempDir, waitFor } from './helpers';
+
+const CLI = join(__dirname, '..', 'dist', 'cli.js');
+const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+const ADMIN = 'admin-93d0c7a1f4be2e68';
+const DEVICE = 'pi07-5e2b9c4d1a8f3b70';
+
+jest.setTimeout(30000);
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc --build config-server)`);
+});
+afterEach(cleanUp);
+
+interface Cli {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+function runCli(args: string[], env: Record<string, string> = {}): Cli {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Starts the CLI on a free port and resolves with its base URL once it logs that it listens. */
+async function startCli(args: string[], env: Record<string, string> = {}): Promise<Cli & { base: string }> {
+  const cli = runCli(['--port', '0', '--listen', '127.0.0.1', ...args], env);
+  let port: string | undefined;
+  await waitFor(async () => {
+    if (cli.child.exitCode !== null) throw new Error(`the CLI exited early: ${cli.stderr()}`);
+    port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(cli.stderr())?.[1];
+    return port !== undefined;
+  }, 'the CLI to listen');
+  return { ...cli, base: `http://127.0.0.1:${port}` };
+}
+
+const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
+
+describe('edge-metrics-config-server', () => {
+  it('prints its usage for --help and its version for --version', async () => {
+    const help = runCli(['--help']);
+    expect(await help.exited).toEqual({ code: 0, signal: null });
+    expect(help.stdout()).toContain('Usage: edge-metrics-config-server [options]');
+    expect(help.stdout()).toContain('CONFIG_SERVER_DEVICE_TOKENS');
+
+    const version = runCli(['--version']);
+    expect(await version.exited).toEqual({ code: 0, signal: null });
+    expect(version.stdout()).toBe(`${VERSION}\n`);
+  });
+
+  it.each([
+    [['--bogus'], "Unknown option '--bogus'"],
+    [['--port', '70000'], '--port must be an integer from 0 to 65535, not "70000"'],
+    [['--port', 'eighty'], '--port must be an integer from 0 to 65535, not "eighty"'],
+    [['--port'], "Option '--port <value>' argument missing"],
+    [['--listen', 'no such host!'], '--listen must be an IP address or a host name, not "no such host!"'],
+    [['--db', ''], '--db needs a file name'],
+    [['extra'], "Unexpected argument 'extra'"],
+  ])('exits 2 with one line for %j', async (args, message) => {
+    const cli = runCli(args);
+    expect(await cli.exited).toEqual({ code: 2, signal: null });
+    expect(lines(cli.stderr())).toEqual([`edge-metrics-config-server: ${message}; see --help`]);
+  });
+
+  it.each([
+    [{ CONFIG_SERVER_TOKEN: '' }, 'CONFIG_SERVER_TOKEN is set but empty'],
+    [{ CONFIG_SERVER_TOKEN: ADMIN, CONFIG_SERVER_DEVICE_TOKENS: `pi-07 ${DEVICE}` }, 'CONFIG_SERVER_DEVICE_TOKENS entry 1: expected device_id=token'],
+    [{ CONFIG_SERVER_TOKEN: ADMIN, CONFIG_SERVER_DEVICE_TOKENS: `ok=${DEVICE},../x=${DEVICE}x` }, 'entry 2: device id "../x" is not valid'],
+    [{ CONFIG_SERVER_DEVICE_TOKENS: `pi-07=${DEVICE}` }, 'no admin token'],
+  ])('exits 2 with one line for bad tokens %#', async (env, message) => {
+    const cli = runCli(['--port', '0', '--db', join(await tempDir(), 'x.db')], env);
+    expect(await cli.exited).toEqual({ code: 2, signal: null });
+    expect(lines(cli.stderr())).toEqual([expect.stringContaining(message)]);
+    expect(cli.stderr()).not.toContain(DEVICE);
+    expect(cli.stderr()).not.toContain(ADMIN);
+  });
+
+  it('exits 1 with one line naming the port and --port when the port is in use', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const cli = runCli(['--port', String(port), '--listen', '127.0.0.1', '--db', join(await tempDir(), 'x.db')]);
+      expect(await cli.exited).toEqual({ code: 1, signal: null });
+      expect(lines(cli.stderr())).toEqual([
+        `edge-metrics-config-server: port ${port} on 127.0.0.1 is already in use: stop the other process or choose another port with --port`,
+      ]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('exits 1 with one line naming the file and --db when the database cannot be opened', async () => {
+    const dbPath = join(await tempDir(), 'missing-folder', 'config.db');
+    const cli = runCli(['--port', '0', '--db', dbPath]);
+    expect(await cli.exited).toEqual({ code: 1, signal: null });
+    expect(lines(cli.stderr())).toEqual([expect.stringMatching(new RegExp(`cannot open the database ${dbPath}: .*; choose the file with --db$`))]);
+  });
+
+  it('serves with tokens from the environment and a file, answers held polls on SIGTERM, exits 0, and keeps its data', async () => {
+    const dir = await tempDir();
+    const dbPath = join(dir, 'fleet.db');
+    const tokensFile = join(dir, 'device-tokens');
+    writeFileSync(tokensFile, `# device tokens\n\npi-07=${DEVICE}\n`, { mode: 0o600 });
+    const env = { CONFIG_SERVER_TOKEN: ADMIN, CONFIG_SERVER_DEVICE_TOKENS: 'edge-01=edge01-0a7d3c9e5f1b2d84' };
+    const cli = await startCli(['--db', dbPath, '--device-tokens', tokensFile], env);
+    expect(cli.stderr()).not.toContain('the server is open');
+
+    expect((await request(cli.base, '/config/pi-07', { method: 'PUT', json: SAMPLE_CONFIG })).status).toBe(401);
+    expect((await request(cli.base, '/config/pi-07', { method: 'PUT', json: SAMPLE_CONFIG, token: ADMIN })).status).toBe(201);
+    expect((await request(cli.base, '/config/pi-07', { token: DEVICE })).json()).toEqual(SAMPLE_CONFIG);
+    expect((await request(cli.base, '/devices', { token: DEVICE })).status).toBe(403);
+
+    const poll = request(cli.base, '/config/pi-07?wait=60', { token: DEVICE, headers: { 'If-None-Match': '"1"' } });
+    await waitFor(async () => {
+      const { text } = await request(cli.base, '/metrics', { token: ADMIN });
+      return text.includes('config_server_long_polls 1');
+    }, 'the long-poll to be held');
+    cli.child.kill('SIGTERM');
+    const answered = await poll;
+    expect(answered.status).toBe(304);
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.stderr()).toContain('info: SIGTERM: closing');
+    expect(cli.stderr()).toContain('info: closed');
+    for (const token of [ADMIN, DEVICE, env.CONFIG_SERVER_DEVICE_TOKENS]) expect(cli.stderr()).not.toContain(token);
+
+    const restarted = await startCli(['--db', dbPath]);
+    expect(restarted.stderr()).toContain('warn: no token is configured: the server is open');
+    const kept = await request(restarted.base, '/config/pi-07');
+    expect(kept.headers.etag).toBe('"1"');
+    expect(kept.json()).toEqual(SAMPLE_CONFIG);
+    restarted.child.kill('SIGINT');
+    expect(await restarted.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('warns when the device tokens file can be read by others', async () => {
+    const dir = await tempDir();
+    const tokensFile = join(dir, 'device-tokens');
+    writeFileSync(tokensFile, `pi-07=${DEVICE}\n`, { mode: 0o644 });
+    const cli = await startCli(['--db', join(dir, 'x.db'), '--device-tokens', tokensFile], { CONFIG_SERVER_TOKEN: ADMIN });
+    expect(cli.stderr()).toContain(`warn: ${tokensFile} can be read by other users; chmod 600 ${tokensFile}`);
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited).code).toBe(0);
+  });
+});

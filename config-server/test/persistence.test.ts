@@ -1,0 +1,99 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ConfigServerError, createConfigServer } from '../src';
+import { cleanUp, request, SAMPLE_CONFIG, startServer, tempDir } from './helpers';
+
+afterEach(cleanUp);
+
+function openError(dbPath: string): ConfigServerError {
+  try {
+    createConfigServer({ dbPath }).close();
+  } catch (error) {
+    if (error instanceof ConfigServerError) return error;
+    throw error;
+  }
+  throw new Error(`createConfigServer opened ${dbPath}`);
+}
+
+describe('the SQLite store', () => {
+  it('keeps every version, source and report across a restart', async () => {
+    const first = await startServer();
+    await request(first.base, '/config/edge-01', { method: 'PUT', json: SAMPLE_CONFIG });
+    await request(first.base, '/config/edge-01', {
+      method: 'PUT',
+      json: { ...SAMPLE_CONFIG, interval: 2 },
+      headers: { 'X-Config-Source': 'device' },
+    });
+    await request(first.base, '/devices/edge-01/status', {
+      method: 'POST',
+      json: { version: 2, status: 'applied', metrics_port: 9100, device_type: 'jetson_orin' },
+    });
+    const before = (await request(first.base, '/devices')).json();
+    await first.server.close();
+
+    const second = await startServer({ dir: first.dir, dbPath: first.dbPath });
+    const current = await request(second.base, '/config/edge-01');
+    expect(current.headers.etag).toBe('"2"');
+    expect(current.json()).toEqual({ ...SAMPLE_CONFIG, interval: 2 });
+    expect((await request(second.base, '/config/edge-01/history')).json().versions).toHaveLength(2);
+    expect((await request(second.base, '/devices')).json()).toEqual(before);
+    const next = await request(second.base, '/config/edge-01', { method: 'PUT', json: { ...SAMPLE_CONFIG, interval: 3 } });
+    expect(next.headers.etag).toBe('"3"');
+  });
+
+  it('is created on first start in WAL mode with its schema version', async () => {
+    const { server, dbPath } = await startServer();
+    await server.close();
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+      expect(tables).toEqual(['config_versions', 'devices']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('gives consecutive versions to concurrent writes and lets only one of several based on the same version win', async () => {
+    const { base } = await startServer();
+    await request(base, '/config/edge-01', { method: 'PUT', json: SAMPLE_CONFIG });
+    const racing = await Promise.all(
+      [2, 3, 4, 5, 6].map((interval) =>
+        request(base, '/config/edge-01', { method: 'PUT', json: { ...SAMPLE_CONFIG, interval }, headers: { 'If-Match': '"1"' } }),
+      ),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 412, 412, 412, 412]);
+
+    const unconditional = await Promise.all(
+      [7, 8, 9].map((interval) => request(base, '/config/edge-01', { method: 'PUT', json: { ...SAMPLE_CONFIG, interval } })),
+    );
+    expect(unconditional.map((r) => r.headers.etag).sort()).toEqual(['"3"', '"4"', '"5"']);
+    const versions = (await request(base, '/config/edge-01/history')).json().versions.map((v: { version: number }) => v.version);
+    expect(versions).toEqual([5, 4, 3, 2, 1]);
+  });
+
+  it('refuses a database written by a newer server', async () => {
+    const dbPath = join(await tempDir(), 'newer.db');
+    const db = new Database(dbPath);
+    db.pragma('user_version = 99');
+    db.close();
+    const error = openError(dbPath);
+    expect(error.code).toBe('ECS_DB_TOO_NEW');
+    expect(error.message).toContain(`the database ${dbPath} has schema version 99`);
+  });
+
+  it('names the file when it cannot open it', async () => {
+    const dir = await tempDir();
+    const missingFolder = openError(join(dir, 'no-such-folder', 'config.db'));
+    expect(missingFolder.code).toBe('ECS_DB_OPEN_FAILED');
+    expect(missingFolder.message).toContain(`cannot open the database ${join(dir, 'no-such-folder', 'config.db')}`);
+
+    const garbagePath = join(dir, 'garbage.db');
+    writeFileSync(garbagePath, 'this is not an SQLite database, it is a text file long enough to have a header'.repeat(10));
+    const garbage = openError(garbagePath);
+    expect(garbage.code).toBe('ECS_DB_OPEN_FAILED');
+    expect(garbage.message).toContain('not a database');
+  });
+});
