@@ -13,6 +13,7 @@ export {
 export { EnergyIntegrator, MonotonicCounter } from './counters';
 export { ExporterError, type ErrorCode } from './errors';
 export { createLogger, type LogLevel } from './logger';
+export { withTimeout } from './timeout';
 export { checkPlugin, manifestSchema, resolveOptions } from './manifest';
 export { FamilyIndex, familyNameRegExp } from './metric-names';
 export { isPluginPackageName, normalizePackageName } from './plugin-names';

@@ -2,6 +2,7 @@ import { checkPlugin, resolveOptions } from '../src/manifest';
 import { FamilyIndex, familyNameRegExp } from '../src/metric-names';
 import { isPluginPackageName, normalizePackageName } from '../src/plugin-names';
 import type { PluginManifest } from '../src/plugin-api';
+import { readmeMetricProblems } from '../src/testing';
 
 const manifest: PluginManifest = {
   name: 'edge-collector-demo',
@@ -81,5 +82,34 @@ describe('metric names', () => {
     expect(isPluginPackageName('@acme/edge-collector-x')).toBe(true);
     expect(isPluginPackageName('edge-collector-')).toBe(false);
     expect(isPluginPackageName('my-edge-collector-x')).toBe(false);
+  });
+});
+
+describe('README metrics table', () => {
+  const readme = `# demo
+
+## Metrics
+
+| metric | type | unit | labels | meaning |
+| --- | --- | --- | --- | --- |
+| \`demo_power_watts\` | gauge | watts |  | Power |
+| \`demo_cpu_core{N}_usage_percent\` | gauge | percent | | Per-core usage |
+
+## Options
+| \`not_a_metric\` | row | of | another | table |
+`;
+
+  test('agrees with a manifest that declares the same families', () => {
+    expect(readmeMetricProblems(readme, manifest)).toEqual([]);
+  });
+
+  test('names each disagreement', () => {
+    const other = { ...manifest, metrics: [{ ...manifest.metrics[0]!, unit: 'milliwatts', labels: ['rail'] }, { name: 'demo_new_total', help: 'x', type: 'counter' as const }] };
+    expect(readmeMetricProblems(readme, other)).toEqual([
+      "demo_power_watts: the README says unit 'watts', the manifest 'milliwatts'",
+      "demo_power_watts: the README says labels '', the manifest 'rail'",
+      "demo_new_total is in the manifest but not in the README's metrics table",
+      "demo_cpu_core{N}_usage_percent is in the README's metrics table but not in the manifest",
+    ]);
   });
 });
