@@ -31,6 +31,7 @@ export function checkPlugin(candidate: unknown, packageName?: string): string[] 
   const seen = new Set<string>();
   for (const family of manifest.metrics) {
     if (seen.has(family.name)) problems.push(`manifest.metrics: '${family.name}' is declared twice`);
+    if (family.type === 'counter' && !family.name.endsWith('_total')) problems.push(`manifest.metrics: counter '${family.name}' must end in _total`);
     seen.add(family.name);
   }
   if (manifest.optionsSchema !== undefined) {

@@ -30,6 +30,7 @@ describe('checkPlugin', () => {
     [{ ...manifest, apiVersion: 2 }, 'manifest.apiVersion 2 is not supported'],
     [{ ...manifest, name: 'edge-collector-other' }, "manifest.name 'edge-collector-other' is not the package name 'edge-collector-demo'"],
     [{ ...manifest, metrics: [manifest.metrics[0], manifest.metrics[0]] }, "'demo_power_watts' is declared twice"],
+    [{ ...manifest, metrics: [{ name: 'demo_energy_joules', help: 'x', type: 'counter' }] }, "counter 'demo_energy_joules' must end in _total"],
   ])('rejects a bad manifest with a message naming the field (%#)', (bad, message) => {
     expect(checkPlugin({ ...plugin, manifest: bad }, 'edge-collector-demo').join('\n')).toContain(message);
   });
