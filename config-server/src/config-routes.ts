@@ -43,7 +43,8 @@ export function registerConfigRoutes(app: Express, context: AppContext): void {
         if (reason === 'closing') res.set('Connection', 'close');
         current = store.current(deviceId) ?? current;
       }
-      res.set({ ETag: etagFor(current.version), Vary: 'Accept', 'Cache-Control': 'no-cache' });
+      // When this version was stored: a device merging offline changes lets the later change of a key win.
+      res.set({ ETag: etagFor(current.version), 'X-Config-Updated-At': current.created_at, Vary: 'Accept', 'Cache-Control': 'no-cache' });
       if (ifNoneMatch !== undefined && noneMatchHits(ifNoneMatch, current.version)) {
         res.status(304).end();
       } else if (type === 'application/json') {

@@ -18,6 +18,8 @@ describe('PUT and GET /config/{device_id}', () => {
     expect(fetched.headers.etag).toBe('"1"');
     expect(fetched.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(fetched.json()).toEqual(SAMPLE_CONFIG);
+    const storedAt = Date.parse(String(fetched.headers['x-config-updated-at']));
+    expect(Math.abs(storedAt - Date.now())).toBeLessThan(60_000);
 
     const notModified = await request(base, '/config/edge-01', { headers: { 'If-None-Match': '"1"' } });
     expect(notModified.status).toBe(304);
