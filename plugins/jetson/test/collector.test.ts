@@ -1,15 +1,20 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod } from 'node:fs/promises';
 import type { Collector } from '@edge-metrics/core';
+import { FixtureTree } from '@edge-metrics/core/testing';
 import { create, timing } from '../src';
-import { byName, context, fakeTegrastats, fixture, options, removeTempDirs, tempDir, thrown, waitFor } from './helpers';
+import { byName, context, fakeTegrastats, fixture, options, thrown, waitFor } from './helpers';
 
 jest.setTimeout(30_000);
 
+/** Where a test's fake tegrastats lives and leaves its traces. */
+let tree: FixtureTree;
 const running: Collector[] = [];
+beforeEach(async () => {
+  tree = await FixtureTree.create();
+});
 afterEach(async () => {
   await Promise.all(running.splice(0).map((collector) => collector.stop?.()));
-  await removeTempDirs();
+  await tree.dispose();
 });
 
 function startCollector(given: Parameters<typeof options>[0], logs: string[] = []): Collector {
@@ -36,18 +41,18 @@ function errorOf(collector: Collector, pattern: RegExp): Promise<string> {
 }
 
 /** A script body that prints `line` every --interval ms once `gate` exists, recording its argv and pid. */
-function printsLine(line: string, dir: string): string {
+function printsLine(line: string): string {
   return `
-fs.writeFileSync(${JSON.stringify(join(dir, 'argv.json'))}, JSON.stringify(process.argv.slice(2)));
-fs.writeFileSync(${JSON.stringify(join(dir, 'pid'))}, String(process.pid));
+fs.writeFileSync(${JSON.stringify(tree.path('argv.json'))}, JSON.stringify(process.argv.slice(2)));
+fs.writeFileSync(${JSON.stringify(tree.path('pid'))}, String(process.pid));
 setInterval(() => {
-  if (fs.existsSync(${JSON.stringify(join(dir, 'gate'))})) process.stdout.write(${JSON.stringify(line)} + '\\n');
+  if (fs.existsSync(${JSON.stringify(tree.path('gate'))})) process.stdout.write(${JSON.stringify(line)} + '\\n');
 }, Number(process.argv[3]));`;
 }
 
 /** A script body that counts its runs in `runs` and behaves by run number. */
-function countsRuns(dir: string, body: string): string {
-  const runs = JSON.stringify(join(dir, 'runs'));
+function countsRuns(body: string): string {
+  const runs = JSON.stringify(tree.path('runs'));
   return `
 const run = (fs.existsSync(${runs}) ? Number(fs.readFileSync(${runs}, 'utf8')) : 0) + 1;
 fs.writeFileSync(${runs}, String(run));
@@ -65,27 +70,25 @@ function isAlive(pid: number): boolean {
 
 describe('the collector on a fake tegrastats printing recorded lines', () => {
   it('returns [] before the first line, then the samples of the latest line and the energy counter', async () => {
-    const dir = await tempDir();
     const { line, expected } = await fixture('orin-agx-dla');
-    const collector = startCollector({ tegrastats_path: await fakeTegrastats(dir, printsLine(line, dir)), interval_ms: 50 });
+    const collector = startCollector({ tegrastats_path: await fakeTegrastats(tree, printsLine(line)), interval_ms: 50 });
 
-    const argv = await waitFor(async () => JSON.parse(await readFile(join(dir, 'argv.json'), 'utf8')) as string[]);
+    const argv = await waitFor(async () => JSON.parse(await tree.read('argv.json')) as string[]);
     expect(argv).toEqual(['--interval', '50']);
     expect(await collector.collect()).toEqual([]);
 
-    await writeFile(join(dir, 'gate'), '');
+    await tree.write('gate', '');
     const { energy_joules_total: energy, ...values } = await samplesOf(collector);
     expect(values).toEqual(expected);
     expect(energy).toBeGreaterThanOrEqual(0);
   });
 
   it('integrates power_total_watts over the real time between lines into energy_joules_total', async () => {
-    const dir = await tempDir();
     const { line, expected } = await fixture('tx2-l4t32-off-cores');
     const watts = expected.power_total_watts!;
-    await writeFile(join(dir, 'gate'), '');
+    await tree.write('gate', '');
     const startedAt = Date.now();
-    const collector = startCollector({ tegrastats_path: await fakeTegrastats(dir, printsLine(line, dir)), interval_ms: 20 });
+    const collector = startCollector({ tegrastats_path: await fakeTegrastats(tree, printsLine(line)), interval_ms: 20 });
 
     const first = await waitFor(async () => byName(await collector.collect()).energy_joules_total || undefined);
     const later = await waitFor(async () => {
@@ -98,7 +101,6 @@ describe('the collector on a fake tegrastats printing recorded lines', () => {
   });
 
   it('keeps the previous sample when tegrastats prints something else, and warns once', async () => {
-    const dir = await tempDir();
     const { line, expected } = await fixture('nano-l4t32');
     const logs: string[] = [];
     const script = `
@@ -107,7 +109,7 @@ process.stdout.write('\\x00\\x01 garbage\\n');
 process.stdout.write('Warning: this is not tegrastats output\\n');
 process.stdout.write(${JSON.stringify(line)} + '\\n');
 setInterval(() => process.stdout.write('Warning: this is not tegrastats output\\n'), 20);`;
-    const collector = startCollector({ tegrastats_path: await fakeTegrastats(dir, script), interval_ms: 20 }, logs);
+    const collector = startCollector({ tegrastats_path: await fakeTegrastats(tree, script), interval_ms: 20 }, logs);
 
     const { energy_joules_total: _energy, ...values } = await samplesOf(collector);
     expect(values).toEqual(expected);
@@ -119,29 +121,25 @@ setInterval(() => process.stdout.write('Warning: this is not tegrastats output\\
 
 describe('the collector when tegrastats fails', () => {
   it('reports a missing tegrastats with the path and the fix', async () => {
-    const dir = await tempDir();
     const logs: string[] = [];
-    const collector = startCollector({ tegrastats_path: join(dir, 'absent', 'tegrastats') }, logs);
+    const collector = startCollector({ tegrastats_path: tree.path('absent/tegrastats') }, logs);
     const message = await errorOf(collector, /not found/);
-    expect(message).toContain(`'${join(dir, 'absent', 'tegrastats')}' is not there`);
+    expect(message).toContain(`'${tree.path('absent/tegrastats')}' is not there`);
     expect(message).toContain('options.tegrastats_path');
     expect(message).toMatch(/restarting it in \d+\.\d s/);
     expect(logs.some((entry) => entry.startsWith('warn:') && entry.includes('tegrastats not found'))).toBe(true);
   });
 
   it('reports a tegrastats it may not run', async () => {
-    const dir = await tempDir();
-    const path = await fakeTegrastats(dir, '');
+    const path = await fakeTegrastats(tree, '');
     await chmod(path, 0o644);
     const collector = startCollector({ tegrastats_path: path });
     expect(await errorOf(collector, /permission denied/)).toContain(`permission denied running tegrastats at '${path}': make it executable`);
   });
 
   it('reports the exit code and stderr of a tegrastats that crashes, and restarts it', async () => {
-    const dir = await tempDir();
     const { line, expected } = await fixture('xavier-nx-l4t32');
     const script = countsRuns(
-      dir,
       `process.stdout.write(${JSON.stringify(line)} + '\\n');
 if (run === 1) {
   process.stderr.write('NvRmMemInit failed\\n');
@@ -150,29 +148,27 @@ if (run === 1) {
   setInterval(() => process.stdout.write(${JSON.stringify(line)} + '\\n'), 20);
 }`,
     );
-    const collector = startCollector({ tegrastats_path: await fakeTegrastats(dir, script), interval_ms: 20 });
+    const collector = startCollector({ tegrastats_path: await fakeTegrastats(tree, script), interval_ms: 20 });
 
     expect(await errorOf(collector, /exited/)).toMatch(/^tegrastats \('.*'\) exited with code 3: NvRmMemInit failed; restarting it in/);
-    await waitFor(async () => ((await readFile(join(dir, 'runs'), 'utf8')) === '2' ? true : undefined));
+    await waitFor(async () => ((await tree.read('runs')) === '2' ? true : undefined));
     const { energy_joules_total: _energy, ...values } = await samplesOf(collector);
     expect(values).toEqual(expected);
   });
 
   it('reports a tegrastats killed by a signal', async () => {
-    const dir = await tempDir();
-    const collector = startCollector({ tegrastats_path: await fakeTegrastats(dir, "process.kill(process.pid, 'SIGKILL');") });
+    const collector = startCollector({ tegrastats_path: await fakeTegrastats(tree, "process.kill(process.pid, 'SIGKILL');") });
     expect(await errorOf(collector, /signal/)).toMatch(/was killed by signal SIGKILL/);
   });
 
   it('does not serve a sample older than sample_stale_s, and restarts a silent tegrastats', async () => {
-    const dir = await tempDir();
     const { line } = await fixture('orin-nx-jp5');
-    const script = countsRuns(dir, `if (run === 1) process.stdout.write(${JSON.stringify(line)} + '\\n');\nsetInterval(() => undefined, 1000);`);
-    const collector = startCollector({ tegrastats_path: await fakeTegrastats(dir, script), interval_ms: 50, sample_stale_s: 0.3 });
+    const script = countsRuns(`if (run === 1) process.stdout.write(${JSON.stringify(line)} + '\\n');\nsetInterval(() => undefined, 1000);`);
+    const collector = startCollector({ tegrastats_path: await fakeTegrastats(tree, script), interval_ms: 50, sample_stale_s: 0.3 });
 
     await samplesOf(collector);
     expect(await errorOf(collector, /no usable line/)).toMatch(/has printed no usable line for \d+\.\d s \(sample_stale_s is 0\.3\); restarting it/);
-    await waitFor(async () => ((await readFile(join(dir, 'runs'), 'utf8')) === '2' ? true : undefined));
+    await waitFor(async () => ((await tree.read('runs')) === '2' ? true : undefined));
     // The restarted tegrastats is silent: the first one's line is too old to serve.
     expect(thrown(() => collector.collect())?.message).toMatch(/the latest tegrastats line is \d+\.\d s old|has printed no usable line/);
   });
@@ -180,17 +176,15 @@ if (run === 1) {
 
 describe('stopping the collector', () => {
   it('kills tegrastats and reaps it, even one that ignores SIGTERM; twice is fine; no restart follows', async () => {
-    const dir = await tempDir();
     const { line } = await fixture('tx1-l4t32');
     const script = countsRuns(
-      dir,
       `process.on('SIGTERM', () => undefined);
-${printsLine(line, dir)}`,
+${printsLine(line)}`,
     );
-    await writeFile(join(dir, 'gate'), '');
-    const collector = startCollector({ tegrastats_path: await fakeTegrastats(dir, script), interval_ms: 20 });
+    await tree.write('gate', '');
+    const collector = startCollector({ tegrastats_path: await fakeTegrastats(tree, script), interval_ms: 20 });
     await samplesOf(collector);
-    const pid = Number(await readFile(join(dir, 'pid'), 'utf8'));
+    const pid = Number(await tree.read('pid'));
     expect(isAlive(pid)).toBe(true);
 
     await collector.stop?.();
@@ -199,7 +193,7 @@ ${printsLine(line, dir)}`,
 
     // Longer than the first restart delay (1 s): a stopped collector starts nothing.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(await readFile(join(dir, 'runs'), 'utf8')).toBe('1');
+    expect(await tree.read('runs')).toBe('1');
   });
 });
 

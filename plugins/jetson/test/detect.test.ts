@@ -1,7 +1,8 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FixtureTree } from '@edge-metrics/core/testing';
 import { deviceTypeFromCompatible, deviceTypeFromModel, detectJetson } from '../src';
-import { fakeTegrastats, options, removeTempDirs, tempDir } from './helpers';
+import { fakeTegrastats, options } from './helpers';
 
 // Device-tree files and nv_tegra_release of real boards (sources in fixtures/README.md).
 const DEVICE_TREES = join(__dirname, 'device-trees');
@@ -15,9 +16,14 @@ function rootedAt(root: string, tegrastatsPath = 'tegrastats'): ReturnType<typeo
   });
 }
 
-afterEach(removeTempDirs);
-
 describe('detectJetson', () => {
+  /** A board's root folder, empty until a test writes into it. */
+  let tree: FixtureTree;
+  beforeEach(async () => {
+    tree = await FixtureTree.create();
+  });
+  afterEach(() => tree.dispose());
+
   it.each([
     ['agx-thor', 'jetson_thor', 'NVIDIA Jetson AGX Thor Developer Kit'],
     ['agx-orin', 'jetson_orin', 'NVIDIA Jetson AGX Orin Developer Kit'],
@@ -29,37 +35,30 @@ describe('detectJetson', () => {
   });
 
   it('finds a Jetson by /etc/nv_tegra_release alone', async () => {
-    const root = await tempDir();
-    await mkdir(join(root, 'etc'));
-    await copyFile(join(DEVICE_TREES, 'orin-nano', 'etc', 'nv_tegra_release'), join(root, 'etc', 'nv_tegra_release'));
-    expect(await detectJetson(rootedAt(root), '')).toEqual({
+    await tree.write('etc/nv_tegra_release', await readFile(join(DEVICE_TREES, 'orin-nano', 'etc', 'nv_tegra_release'), 'utf8'));
+    expect(await detectJetson(rootedAt(tree.root), '')).toEqual({
       found: true,
       deviceType: 'jetson',
-      reason: `found ${join(root, 'etc', 'nv_tegra_release')} (# R35 (release), REVISION: 3.1, GCID: 32827747, BOARD: t186ref, EABI: aarch64, DATE: Sun Mar 19 15:19:21 UTC 2023)`,
+      reason: `found ${tree.path('etc/nv_tegra_release')} (# R35 (release), REVISION: 3.1, GCID: 32827747, BOARD: t186ref, EABI: aarch64, DATE: Sun Mar 19 15:19:21 UTC 2023)`,
     });
   });
 
   it('finds a Jetson by the SoC in the device-tree compatible list when the model says nothing', async () => {
-    const root = await tempDir();
-    await mkdir(join(root, 'proc', 'device-tree'), { recursive: true });
-    await copyFile(join(DEVICE_TREES, 'agx-thor', 'proc', 'device-tree', 'compatible'), join(root, 'proc', 'device-tree', 'compatible'));
-    expect(await detectJetson(rootedAt(root), '')).toMatchObject({ found: true, deviceType: 'jetson_thor' });
+    await tree.write('proc/device-tree/compatible', await readFile(join(DEVICE_TREES, 'agx-thor', 'proc', 'device-tree', 'compatible'), 'utf8'));
+    expect(await detectJetson(rootedAt(tree.root), '')).toMatchObject({ found: true, deviceType: 'jetson_thor' });
   });
 
   it('finds tegrastats on PATH, and at tegrastats_path', async () => {
-    const root = await tempDir();
-    const bin = await tempDir();
-    const path = await fakeTegrastats(bin, '');
-    expect(await detectJetson(rootedAt(root), `/nonexistent:${bin}`)).toEqual({ found: true, deviceType: 'jetson', reason: `found tegrastats at ${path}` });
-    expect(await detectJetson(rootedAt(root, path), '')).toEqual({ found: true, deviceType: 'jetson', reason: `found tegrastats at ${path}` });
+    const path = await fakeTegrastats(tree, '', 'bin/tegrastats');
+    expect(await detectJetson(rootedAt(tree.root), `/nonexistent:${tree.path('bin')}`)).toEqual({ found: true, deviceType: 'jetson', reason: `found tegrastats at ${path}` });
+    expect(await detectJetson(rootedAt(tree.root, path), '')).toEqual({ found: true, deviceType: 'jetson', reason: `found tegrastats at ${path}` });
   });
 
   it('says where it looked when there is no Jetson', async () => {
-    const root = await tempDir();
-    const detection = await detectJetson(rootedAt(root), '');
+    const detection = await detectJetson(rootedAt(tree.root), '');
     expect(detection.found).toBe(false);
     expect(detection.reason).toBe(
-      `no Jetson found: no Tegra device-tree model under ${join(root, 'proc')} or ${join(root, 'sys')}, no ${join(root, 'etc', 'nv_tegra_release')}, no tegrastats 'tegrastats'`,
+      `no Jetson found: no Tegra device-tree model under ${tree.path('proc')} or ${tree.path('sys')}, no ${tree.path('etc/nv_tegra_release')}, no tegrastats 'tegrastats'`,
     );
   });
 });

@@ -1,7 +1,7 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger, resolveOptions, type CollectorContext, type Sample } from '@edge-metrics/core';
+import type { FixtureTree } from '@edge-metrics/core/testing';
 import { manifest, type JetsonOptions } from '../src';
 
 export const FIXTURES = join(__dirname, 'fixtures');
@@ -14,23 +14,11 @@ export async function fixture(name: string): Promise<{ line: string; expected: R
   return { line, expected };
 }
 
-/** A fresh folder under the system's temp folder, removed by `removeTempDirs()`. */
-const tempDirs: string[] = [];
-export async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'edge-collector-jetson-'));
-  tempDirs.push(dir);
-  return dir;
-}
-export async function removeTempDirs(): Promise<void> {
-  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-}
-
-/** Writes an executable Node script into `dir` that tegrastats is replaced by; `body` sees `process.argv`. */
-export async function fakeTegrastats(dir: string, body: string): Promise<string> {
-  const file = join(dir, 'tegrastats');
-  await writeFile(file, `#!${process.execPath}\n'use strict';\nconst fs = require('node:fs');\n${body}\n`);
-  await chmod(file, 0o755);
-  return file;
+/** Writes an executable Node script at `relative` in `tree` that tegrastats is replaced by; `body` sees `process.argv`. */
+export async function fakeTegrastats(tree: FixtureTree, body: string, relative = 'tegrastats'): Promise<string> {
+  await tree.write(relative, `#!${process.execPath}\n'use strict';\nconst fs = require('node:fs');\n${body}\n`);
+  await chmod(tree.path(relative), 0o755);
+  return tree.path(relative);
 }
 
 /** The options a config would give, with the schema's defaults filled in. */

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sample } from '@edge-metrics/core';
-import { checkConformance } from '@edge-metrics/core/testing';
+import { asUnprivileged, checkConformance, FixtureTree } from '@edge-metrics/core/testing';
 import * as plugin from '../src';
-import { asUnprivileged, SysfsTree, testContext } from './sysfs-tree';
+import { machine, testContext } from './helpers';
 
 const RANGE = 262143328850;
-const powercap = (zone: string, file: string): string => `class/powercap/${zone}/${file}`;
+const powercap = (zone: string, file: string): string => `sys/class/powercap/${zone}/${file}`;
 
 function value(samples: Sample[], name: string, labels?: Record<string, string>): number | undefined {
   return samples.find((sample) => sample.name === name && (!labels || JSON.stringify(sample.labels) === JSON.stringify(labels)))?.value;
@@ -24,22 +24,23 @@ async function twoReads(collect: () => Promise<Sample[]>, between: () => Promise
   return { first, second, minSeconds: (secondStart - firstEnd) / 1000, maxSeconds: (secondEnd - firstStart) / 1000 };
 }
 
-let tree: SysfsTree;
+let tree: FixtureTree;
 let logs: string[];
 afterEach(() => tree.dispose());
 beforeEach(() => {
   logs = [];
 });
 
-const collectorFor = (root: string) => plugin.create({ sysfs_root: root }, testContext(logs));
+const sysfsRoot = () => tree.path('sys');
+const newCollector = () => plugin.create({ sysfs_root: sysfsRoot() }, testContext(logs));
 
 describe('an Intel laptop with package-0, core and uncore', () => {
   beforeEach(async () => {
-    tree = await SysfsTree.fromFixture('laptop-package-core-uncore');
+    tree = await machine('laptop-package-core-uncore');
   });
 
   test('the first read gives the energy counters and no power yet', async () => {
-    const samples = await collectorFor(tree.root).collect();
+    const samples = await newCollector().collect();
     expect(samples).toEqual([
       { name: 'rapl_energy_joules_total', value: 26963.529117, labels: { zone: 'package-0', package: 'package-0' } },
       { name: 'rapl_energy_joules_total', value: 7980.278886, labels: { zone: 'core', package: 'package-0' } },
@@ -50,7 +51,7 @@ describe('an Intel laptop with package-0, core and uncore', () => {
   });
 
   test('the second read gives power as the energy delta over the real time between the reads', async () => {
-    const collector = collectorFor(tree.root);
+    const collector = newCollector();
     const { second, minSeconds, maxSeconds } = await twoReads(
       async () => collector.collect(),
       async () => {
@@ -71,7 +72,7 @@ describe('an Intel laptop with package-0, core and uncore', () => {
   });
 
   test('the counter stays monotonic across the wraparound at max_energy_range_uj', async () => {
-    const collector = collectorFor(tree.root);
+    const collector = newCollector();
     await tree.write(powercap('intel-rapl:0', 'energy_uj'), `${RANGE - 1_000_000}\n`);
     const { first, second } = await twoReads(
       async () => collector.collect(),
@@ -87,7 +88,7 @@ describe('an Intel laptop with package-0, core and uncore', () => {
 
   test('energy_uj readable by root only: collect() throws naming the file and the fix, and logs nothing', async () => {
     for (const zone of ['intel-rapl:0', 'intel-rapl:0:0', 'intel-rapl:0:1']) await tree.forbid(powercap(zone, 'energy_uj'));
-    const collector = collectorFor(tree.root);
+    const collector = newCollector();
     for (let round = 0; round < 3; round++) {
       await expect(asUnprivileged(async () => collector.collect())).rejects.toThrow(
         /cannot read .*\/class\/powercap\/intel-rapl:0(:\d)?\/energy_uj: permission denied.*Run the exporter as root.*udev rule/,
@@ -98,7 +99,7 @@ describe('an Intel laptop with package-0, core and uncore', () => {
 
   test('a package readable by root only: its subzones keep its name as their package label', async () => {
     await tree.forbid(powercap('intel-rapl:0', 'energy_uj'));
-    const samples = await asUnprivileged(async () => collectorFor(tree.root).collect());
+    const samples = await asUnprivileged(async () => newCollector().collect());
     expect(samples.filter((sample) => sample.name === 'rapl_energy_joules_total').map((sample) => sample.labels)).toEqual([
       { zone: 'core', package: 'package-0' },
       { zone: 'uncore', package: 'package-0' },
@@ -107,7 +108,7 @@ describe('an Intel laptop with package-0, core and uncore', () => {
 
   test('one zone readable by root only: the others are collected and the fix is logged once', async () => {
     await tree.forbid(powercap('intel-rapl:0:1', 'energy_uj'));
-    const collector = collectorFor(tree.root);
+    const collector = newCollector();
     for (let round = 0; round < 3; round++) {
       const samples = await asUnprivileged(async () => collector.collect());
       expect(samples.filter((sample) => sample.name === 'rapl_energy_joules_total').map((sample) => sample.labels?.zone)).toEqual(['package-0', 'core']);
@@ -117,7 +118,7 @@ describe('an Intel laptop with package-0, core and uncore', () => {
   });
 
   test('a counter that vanishes between two reads is skipped with one warning', async () => {
-    const collector = collectorFor(tree.root);
+    const collector = newCollector();
     await collector.collect();
     await tree.remove(powercap('intel-rapl:0:1', 'energy_uj'));
     const second = await collector.collect();
@@ -131,7 +132,7 @@ describe('an Intel laptop with package-0, core and uncore', () => {
   });
 
   test('a counter holding garbage is skipped with one warning', async () => {
-    const collector = collectorFor(tree.root);
+    const collector = newCollector();
     await tree.write(powercap('intel-rapl:0:0', 'energy_uj'), 'garbage\n');
     await collector.collect();
     const samples = await collector.collect();
@@ -143,11 +144,11 @@ describe('an Intel laptop with package-0, core and uncore', () => {
 
   test('every counter holding garbage: collect() throws the reasons', async () => {
     for (const zone of ['intel-rapl:0', 'intel-rapl:0:0', 'intel-rapl:0:1']) await tree.write(powercap(zone, 'energy_uj'), '\n');
-    await expect(collectorFor(tree.root).collect()).rejects.toThrow(/no RAPL zone under .*class\/powercap could be read: .*energy_uj holds ""/);
+    await expect(newCollector().collect()).rejects.toThrow(/no RAPL zone under .*class\/powercap could be read: .*energy_uj holds ""/);
   });
 
   test('detect() finds the readable zones', async () => {
-    await expect(plugin.detect({ sysfs_root: tree.root })).resolves.toEqual({
+    await expect(plugin.detect({ sysfs_root: sysfsRoot() })).resolves.toEqual({
       found: true,
       deviceType: 'intel_rapl',
       reason: 'RAPL zones readable: intel-rapl:0 (package-0), intel-rapl:0:0 (core), intel-rapl:0:1 (uncore)',
@@ -156,13 +157,13 @@ describe('an Intel laptop with package-0, core and uncore', () => {
 
   test('detect() does not find zones that only root can read, and says why', async () => {
     for (const zone of ['intel-rapl:0', 'intel-rapl:0:0', 'intel-rapl:0:1']) await tree.forbid(powercap(zone, 'energy_uj'));
-    const detection = await asUnprivileged(async () => plugin.detect({ sysfs_root: tree.root }));
+    const detection = await asUnprivileged(async () => plugin.detect({ sysfs_root: sysfsRoot() }));
     expect(detection.found).toBe(false);
     expect(detection.reason).toMatch(/RAPL zones exist under .* but none can be read: cannot read .*energy_uj: permission denied/);
   });
 
   test('passes the conformance kit', async () => {
-    const { samples } = await checkConformance(plugin, { options: { sysfs_root: tree.root } });
+    const { samples } = await checkConformance(plugin, { options: { sysfs_root: sysfsRoot() } });
     expect(value(samples, 'rapl_energy_joules_total', { zone: 'core', package: 'package-0' })).toBe(7980.278886);
   });
 });
@@ -179,7 +180,7 @@ describe('a laptop with the platform zone psys (and an intel-rapl-mmio twin of i
   const step: Record<string, number> = { 'intel-rapl:0': 6, 'intel-rapl:0:0': 4, 'intel-rapl:0:1': 1, 'intel-rapl:1': 10, 'intel-rapl-mmio:0': 6 };
 
   beforeEach(async () => {
-    tree = await SysfsTree.fromFixture('xps-7390-psys-mmio');
+    tree = await machine('xps-7390-psys-mmio');
     for (const [zone, energy] of Object.entries(start)) {
       await tree.write(powercap(zone, 'energy_uj'), `${energy}\n`);
       await tree.write(powercap(zone, 'max_energy_range_uj'), `${RANGE}\n`);
@@ -187,7 +188,7 @@ describe('a laptop with the platform zone psys (and an intel-rapl-mmio twin of i
   });
 
   test('power_total_watts is psys, power_cpu_watts is core, and the mmio twin is not counted', async () => {
-    const collector = collectorFor(tree.root);
+    const collector = newCollector();
     const { second } = await twoReads(
       async () => collector.collect(),
       async () => {
@@ -209,11 +210,11 @@ describe('a laptop with the platform zone psys (and an intel-rapl-mmio twin of i
 
 describe('a four-socket Xeon with core and dram subzones', () => {
   beforeEach(async () => {
-    tree = await SysfsTree.fromFixture('xeon-4-socket-core-dram');
+    tree = await machine('xeon-4-socket-core-dram');
   });
 
   test('power_total_watts adds every package and its separate dram zone; power_cpu_watts adds the cores', async () => {
-    const collector = collectorFor(tree.root);
+    const collector = newCollector();
     const { first, second } = await twoReads(
       async () => collector.collect(),
       async () => {
@@ -234,8 +235,8 @@ describe('a four-socket Xeon with core and dram subzones', () => {
 
 describe('a Xeon whose zone numbers are not its package numbers', () => {
   test('each zone is labelled with the name of the package it belongs to', async () => {
-    tree = await SysfsTree.fromFixture('xeon-zone-index-not-package');
-    const samples = await collectorFor(tree.root).collect();
+    tree = await machine('xeon-zone-index-not-package');
+    const samples = await newCollector().collect();
     expect(value(samples, 'rapl_energy_joules_total', { zone: 'dram', package: 'package-3' })).toBe(60279.115781);
     expect(value(samples, 'rapl_energy_joules_total', { zone: 'dram', package: 'package-0' })).toBe(26530.978739);
   });
@@ -243,15 +244,15 @@ describe('a Xeon whose zone numbers are not its package numbers', () => {
 
 describe('a machine without RAPL', () => {
   beforeEach(async () => {
-    tree = await SysfsTree.fromFixture();
+    tree = await machine();
   });
 
   test('collect() throws saying what is missing and how to load it', async () => {
-    await expect(collectorFor(tree.root).collect()).rejects.toThrow(/no RAPL zone under .*\/sys\/class\/powercap .*modprobe intel_rapl_msr/);
+    await expect(newCollector().collect()).rejects.toThrow(/no RAPL zone under .*\/sys\/class\/powercap .*modprobe intel_rapl_msr/);
   });
 
   test('detect() does not find it', async () => {
-    const detection = await plugin.detect({ sysfs_root: tree.root });
+    const detection = await plugin.detect({ sysfs_root: sysfsRoot() });
     expect(detection).toEqual({ found: false, reason: expect.stringMatching(/^no RAPL zone under /) });
   });
 });

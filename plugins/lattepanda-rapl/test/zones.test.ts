@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isZoneDir, parseMicroUnits, parseZones, readPowercap, seriesLabels, type RaplZone } from '../src';
-import { fixtures } from './sysfs-tree';
+import { fixtures } from './helpers';
 
 const cases = readdirSync(fixtures, { withFileTypes: true })
   .filter((entry) => entry.isDirectory() && readdirSync(join(fixtures, entry.name)).includes('expected.json'))

@@ -1,28 +1,29 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sample } from '@edge-metrics/core';
-import { checkConformance } from '@edge-metrics/core/testing';
+import { asUnprivileged, checkConformance, type FixtureTree } from '@edge-metrics/core/testing';
 import * as plugin from '../src';
-import { asUnprivileged, SysfsTree, testContext } from './sysfs-tree';
+import { board, testContext } from './helpers';
 
-const INA219 = 'class/hwmon/hwmon2';
+const INA219 = 'sys/class/hwmon/hwmon2';
 
 function value(samples: Sample[], name: string, labels?: Record<string, string>): number | undefined {
   return samples.find((sample) => sample.name === name && (!labels || JSON.stringify(sample.labels) === JSON.stringify(labels)))?.value;
 }
 
-let tree: SysfsTree;
+let tree: FixtureTree;
 let logs: string[];
 beforeEach(() => {
   logs = [];
 });
 afterEach(() => tree.dispose());
 
+const sysfsRoot = () => tree.path('sys');
 const collectorFor = (options: Partial<plugin.SysfsOptions> = {}) =>
-  plugin.create({ sysfs_root: tree.root, total_sensor: '', include: [], exclude: [], ...options }, testContext(logs));
+  plugin.create({ sysfs_root: sysfsRoot(), total_sensor: '', include: [], exclude: [], ...options }, testContext(logs));
 
 describe('an INA219 on I2C', () => {
   beforeEach(async () => {
-    tree = await SysfsTree.fromFixture('ina219-ups-hat');
+    tree = await board('ina219-ups-hat');
   });
 
   test('the first read gives every channel in SI units, the named total and an energy counter at 0', async () => {
@@ -126,14 +127,14 @@ describe('an INA219 on I2C', () => {
   });
 
   test('passes the conformance kit', async () => {
-    const { samples } = await checkConformance(plugin, { options: { sysfs_root: tree.root, total_sensor: 'ina219/power1' } });
+    const { samples } = await checkConformance(plugin, { options: { sysfs_root: sysfsRoot(), total_sensor: 'ina219/power1' } });
     expect(value(samples, 'power_total_watts')).toBe(0.176);
   });
 });
 
 describe('an Orange Pi 5 (RK3588S)', () => {
   beforeEach(async () => {
-    tree = await SysfsTree.fromFixture('orangepi5-rk3588');
+    tree = await board('orangepi5-rk3588');
   });
 
   test('gives the thermal zones and the USB-C supply, and no total: a negotiated contract is not a measurement', async () => {
@@ -146,20 +147,20 @@ describe('an Orange Pi 5 (RK3588S)', () => {
   });
 
   test('detect() finds the supply; the device tree model makes it an orangepi', async () => {
-    await expect(plugin.detect({ sysfs_root: tree.root })).resolves.toEqual({ found: true, deviceType: 'sysfs', reason: 'sensors: tcpm-source-psy-6-0022' });
-    await tree.write('firmware/devicetree/base/model', 'RK3588 OPi 5 Plus\u0000');
-    await expect(plugin.detect({ sysfs_root: tree.root })).resolves.toMatchObject({ found: true, deviceType: 'orangepi' });
+    await expect(plugin.detect({ sysfs_root: sysfsRoot() })).resolves.toEqual({ found: true, deviceType: 'sysfs', reason: 'sensors: tcpm-source-psy-6-0022' });
+    await tree.write('sys/firmware/devicetree/base/model', 'RK3588 OPi 5 Plus\u0000');
+    await expect(plugin.detect({ sysfs_root: sysfsRoot() })).resolves.toMatchObject({ found: true, deviceType: 'orangepi' });
   });
 
   test('passes the conformance kit', async () => {
-    const { samples } = await checkConformance(plugin, { options: { sysfs_root: tree.root }, deviceType: 'orangepi' });
+    const { samples } = await checkConformance(plugin, { options: { sysfs_root: sysfsRoot() }, deviceType: 'orangepi' });
     expect(value(samples, 'sysfs_temp_celsius', { zone: 'npu-thermal' })).toBe(31.461);
   });
 });
 
 describe('an Allwinner A20 board running on its AXP209 battery', () => {
   test('the battery reports V, I and V×I; a battery is not the input, so there is no default total', async () => {
-    tree = await SysfsTree.fromFixture('allwinner-a20-axp209-battery');
+    tree = await board('allwinner-a20-axp209-battery');
     const samples = await collectorFor().collect();
     expect(value(samples, 'sysfs_power_watts', { sensor: 'axp20x-battery' })).toBe(3.862 * 0.523);
     expect(samples.map((sample) => sample.name)).not.toContain('power_total_watts');
@@ -170,7 +171,7 @@ describe('an Allwinner A20 board running on its AXP209 battery', () => {
 
 describe('a machine without sensors', () => {
   beforeEach(async () => {
-    tree = await SysfsTree.fromFixture();
+    tree = await board();
   });
 
   test('collect() throws saying what is missing and what to check', async () => {
@@ -178,7 +179,7 @@ describe('a machine without sensors', () => {
   });
 
   test('detect() does not find it', async () => {
-    await expect(plugin.detect({ sysfs_root: tree.root })).resolves.toEqual({
+    await expect(plugin.detect({ sysfs_root: sysfsRoot() })).resolves.toEqual({
       found: false,
       reason: expect.stringMatching(/^no hwmon power, voltage or current channel and no power supply with voltage and current under /),
     });

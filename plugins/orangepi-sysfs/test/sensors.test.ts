@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inputSensor, parseInteger, parseSnapshot, readSysfs, sensorFilter, sensorPattern, type PowerSupply, type Reading } from '../src';
-import { fixtures, SysfsTree } from './sysfs-tree';
+import type { FixtureTree } from '@edge-metrics/core/testing';
+import { board, fixtures } from './helpers';
 
 const where = { hwmon: join, supply: join, zone: join };
 const cases = readdirSync(fixtures, { withFileTypes: true })
@@ -35,46 +36,47 @@ describe('numbers as sysfs writes them', () => {
 });
 
 describe('sensor names and computed power', () => {
-  let tree: SysfsTree;
+  let tree: FixtureTree;
   afterEach(() => tree.dispose());
+  const parseTree = async () => parseSnapshot(await readSysfs(tree.path('sys')), where);
 
   test('a chip with voltage and current but no power channel gets power computed as V×I', async () => {
-    tree = await SysfsTree.fromFixture('ina219-ups-hat');
-    await tree.remove('class/hwmon/hwmon2/power1_input');
-    const { readings } = parseSnapshot(await readSysfs(tree.root), where);
+    tree = await board('ina219-ups-hat');
+    await tree.remove('sys/class/hwmon/hwmon2/power1_input');
+    const { readings } = await parseTree();
     expect(readings.find((reading) => reading.kind === 'power')).toEqual({ kind: 'power', sensor: 'ina219/power1', channel: 'power1', value: 4.228 * -0.04 });
   });
 
   test('a labelled current channel names the computed power', async () => {
-    tree = await SysfsTree.fromFixture('ina219-ups-hat');
-    await tree.remove('class/hwmon/hwmon2/power1_input');
-    await tree.write('class/hwmon/hwmon2/curr1_label', 'VBAT\n');
-    const { readings } = parseSnapshot(await readSysfs(tree.root), where);
+    tree = await board('ina219-ups-hat');
+    await tree.remove('sys/class/hwmon/hwmon2/power1_input');
+    await tree.write('sys/class/hwmon/hwmon2/curr1_label', 'VBAT\n');
+    const { readings } = await parseTree();
     expect(readings.filter((reading) => reading.sensor === 'ina219/VBAT').map((reading) => reading.kind)).toEqual(['current', 'power']);
   });
 
   test('two chips with the same name are told apart by their device, or by their hwmon directory without one', async () => {
-    tree = await SysfsTree.fromFixture('ina219-ups-hat');
-    await tree.copy('class/hwmon/hwmon2', 'class/hwmon/hwmon3');
-    await tree.copy('class/hwmon/hwmon2', 'class/hwmon/hwmon4');
-    await tree.link('../../../devices/platform/soc/fe804000.i2c/i2c-1/1-0041', 'class/hwmon/hwmon3/device');
-    const { readings } = parseSnapshot(await readSysfs(tree.root), where);
+    tree = await board('ina219-ups-hat');
+    await tree.copy('sys/class/hwmon/hwmon2', 'sys/class/hwmon/hwmon3');
+    await tree.copy('sys/class/hwmon/hwmon2', 'sys/class/hwmon/hwmon4');
+    await tree.link('../../../devices/platform/soc/fe804000.i2c/i2c-1/1-0041', 'sys/class/hwmon/hwmon3/device');
+    const { readings } = await parseTree();
     const powers = readings.filter((reading) => reading.kind === 'power').map((reading) => reading.sensor);
     expect(powers).toEqual(['ina219@hwmon2/power1', 'ina219@1-0041/power1', 'ina219@hwmon4/power1']);
   });
 
   test('two channels of one chip with the same label are told apart by their channel', async () => {
-    tree = await SysfsTree.fromFixture('amdgpu-apu-labels');
-    await tree.write('class/hwmon/hwmon3/in1_label', 'vddgfx\n');
-    await tree.write('class/hwmon/hwmon3/in1_input', '1064\n');
-    const { readings } = parseSnapshot(await readSysfs(tree.root), where);
+    tree = await board('amdgpu-apu-labels');
+    await tree.write('sys/class/hwmon/hwmon3/in1_label', 'vddgfx\n');
+    await tree.write('sys/class/hwmon/hwmon3/in1_input', '1064\n');
+    const { readings } = await parseTree();
     expect(readings.map((reading) => reading.sensor)).toEqual(['amdgpu/vddgfx@in0', 'amdgpu/vddgfx@in1']);
   });
 
   test('thermal zones with the same type are told apart by their directory', async () => {
-    tree = await SysfsTree.fromFixture('orangepi5-rk3588');
-    await tree.write('class/thermal/thermal_zone6/type', 'gpu-thermal\n');
-    const { temperatures } = parseSnapshot(await readSysfs(tree.root), where);
+    tree = await board('orangepi5-rk3588');
+    await tree.write('sys/class/thermal/thermal_zone6/type', 'gpu-thermal\n');
+    const { temperatures } = await parseTree();
     expect(temperatures.map((temperature) => temperature.zone).filter((zone) => zone.startsWith('gpu'))).toEqual([
       'gpu-thermal@thermal_zone5',
       'gpu-thermal@thermal_zone6',
@@ -82,13 +84,13 @@ describe('sensor names and computed power', () => {
   });
 
   test("a power supply's hwmon mirror is left out and the supply reported once", async () => {
-    tree = await SysfsTree.fromFixture('orangepi5-rk3588');
-    const { readings } = parseSnapshot(await readSysfs(tree.root), where);
+    tree = await board('orangepi5-rk3588');
+    const { readings } = await parseTree();
     expect(readings.some((reading) => reading.sensor.startsWith('tcpm_source_psy'))).toBe(false);
-    await tree.remove('class/power_supply/tcpm-source-psy-6-0022/type');
-    await tree.remove('class/power_supply/tcpm-source-psy-6-0022/voltage_now');
-    await tree.remove('class/power_supply/tcpm-source-psy-6-0022/current_now');
-    const withoutSupply = parseSnapshot(await readSysfs(tree.root), where);
+    await tree.remove('sys/class/power_supply/tcpm-source-psy-6-0022/type');
+    await tree.remove('sys/class/power_supply/tcpm-source-psy-6-0022/voltage_now');
+    await tree.remove('sys/class/power_supply/tcpm-source-psy-6-0022/current_now');
+    const withoutSupply = await parseTree();
     expect(withoutSupply.readings.map((reading) => reading.sensor)).toEqual(['tcpm_source_psy_6_0022/curr1', 'tcpm_source_psy_6_0022/in0']);
   });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Collector } from '@edge-metrics/core';
+import { FixtureTree } from '@edge-metrics/core/testing';
 import type { OpenBus } from '../src/i2c-bus';
 import { createRaspberryPiIna260Plugin } from '../src/plugin';
 import { EmulatedI2cBus, EmulatedIna260, kernelError } from './support/emulated-ina260';
@@ -8,7 +9,6 @@ import {
   collectUntil,
   fixture,
   resolvedOptions,
-  temporaryFolder,
   testContext,
   valueOf,
   writeFakeVcgencmd,
@@ -17,25 +17,25 @@ import {
 // Child processes and bounded waits on shared machines: a generous per-test limit.
 jest.setTimeout(30_000);
 
-let folder: { path: string; cleanup(): Promise<void> };
+let tree: FixtureTree;
 let baseOptions: Record<string, unknown>;
 const running: Collector[] = [];
 
 beforeAll(async () => {
-  folder = await temporaryFolder();
-  await buildSysfs(folder.path, { temp: fixture('thermal-pi4-78880', 'temp') });
-  const vcgencmd = await writeFakeVcgencmd(folder.path, {
+  tree = await FixtureTree.create();
+  await buildSysfs(tree, { temp: fixture('thermal-pi4-78880', 'temp') });
+  const vcgencmd = await writeFakeVcgencmd(tree, {
     get_throttled: { print: fixture('throttled-pi3-undervoltage-0x50005', 'output.txt') },
     pmic_read_adc: { print: fixture('pmic-pi5-jfikar', 'output.txt') },
   });
-  baseOptions = { sysfs_root: folder.path, vcgencmd_path: vcgencmd };
+  baseOptions = { sysfs_root: tree.root, vcgencmd_path: vcgencmd };
 });
 
 afterEach(async () => {
   for (const collector of running.splice(0)) await collector.stop?.();
 });
 
-afterAll(() => folder.cleanup());
+afterAll(() => tree.dispose());
 
 /** A collector over an emulated bus 1 holding `devices` at their addresses. */
 async function startCollector(

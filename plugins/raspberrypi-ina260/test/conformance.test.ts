@@ -1,25 +1,25 @@
-import { checkConformance } from '@edge-metrics/core/testing';
+import { checkConformance, FixtureTree } from '@edge-metrics/core/testing';
 import * as plugin from '../src/index';
 import { createRaspberryPiIna260Plugin } from '../src/plugin';
 import { EmulatedI2cBus, EmulatedIna260 } from './support/emulated-ina260';
-import { buildSysfs, fixture, temporaryFolder, writeFakeVcgencmd } from './support/sandbox';
+import { buildSysfs, fixture, writeFakeVcgencmd } from './support/sandbox';
 
 // Child processes and bounded waits on shared machines: a generous per-test limit.
 jest.setTimeout(30_000);
 
-let folder: { path: string; cleanup(): Promise<void> };
+let tree: FixtureTree;
 let vcgencmd: string;
 
 beforeAll(async () => {
-  folder = await temporaryFolder();
-  await buildSysfs(folder.path, { temp: fixture('thermal-pi4-78880', 'temp'), model: fixture('devicetree-model-pi4', 'model') });
-  vcgencmd = await writeFakeVcgencmd(folder.path, {
+  tree = await FixtureTree.create();
+  await buildSysfs(tree, { temp: fixture('thermal-pi4-78880', 'temp'), model: fixture('devicetree-model-pi4', 'model') });
+  vcgencmd = await writeFakeVcgencmd(tree, {
     get_throttled: { print: fixture('throttled-pi3bplus-0x80008', 'output.txt') },
     pmic_read_adc: { print: fixture('pmic-pi5-zeus-load', 'output.txt') },
   });
 });
 
-afterAll(() => folder.cleanup());
+afterAll(() => tree.dispose());
 
 describe('conformance kit', () => {
   it('passes with two INA260s on an emulated bus (each instance opens its own bus)', async () => {
@@ -31,7 +31,7 @@ describe('conformance kit', () => {
     const { samples } = await checkConformance(emulated, {
       options: {
         sensors: [{ address: 0x40, name: 'main' }, { address: '0x41', name: 'usb' }],
-        sysfs_root: folder.path,
+        sysfs_root: tree.root,
         vcgencmd_path: vcgencmd,
       },
     });
@@ -47,7 +47,7 @@ describe('conformance kit', () => {
 
   it('passes as published, on a Raspberry Pi without INA260s', async () => {
     const { samples } = await checkConformance(plugin, {
-      options: { sensors: [], sysfs_root: folder.path, vcgencmd_path: vcgencmd },
+      options: { sensors: [], sysfs_root: tree.root, vcgencmd_path: vcgencmd },
     });
     expect(samples.some((sample) => sample.name === 'raspberrypi_temp_soc_celsius')).toBe(true);
   });

@@ -1,7 +1,8 @@
+import { FixtureTree } from '@edge-metrics/core/testing';
 import { createBusOpener, type OpenBus } from '../src/i2c-bus';
 import { createRaspberryPiIna260Plugin } from '../src/plugin';
 import { EmulatedI2cBus, EmulatedIna260 } from './support/emulated-ina260';
-import { buildSysfs, fixture, resolvedOptions, temporaryFolder, testContext } from './support/sandbox';
+import { buildSysfs, fixture, resolvedOptions, testContext } from './support/sandbox';
 
 // Child processes and bounded waits on shared machines: a generous per-test limit.
 jest.setTimeout(30_000);
@@ -9,25 +10,25 @@ jest.setTimeout(30_000);
 /** A bus number that no machine running these tests has: there is no /dev/i2c-37. */
 const ABSENT_BUS = 37;
 
-let folder: { path: string; cleanup(): Promise<void> };
+let tree: FixtureTree;
 
 beforeEach(async () => {
-  folder = await temporaryFolder();
+  tree = await FixtureTree.create();
 });
 
-afterEach(() => folder.cleanup());
+afterEach(() => tree.dispose());
 
 function emulatedBus(devices: Map<number, EmulatedIna260>): OpenBus {
   return async () => new EmulatedI2cBus(devices);
 }
 
 async function detect(openBus: OpenBus, options: Record<string, unknown> = {}) {
-  return createRaspberryPiIna260Plugin(openBus).detect(resolvedOptions({ sysfs_root: folder.path, ...options }), testContext());
+  return createRaspberryPiIna260Plugin(openBus).detect(resolvedOptions({ sysfs_root: tree.root, ...options }), testContext());
 }
 
 describe('detect()', () => {
   it("finds a Raspberry Pi by its device-tree model, even where I2C is not enabled", async () => {
-    await buildSysfs(folder.path, { model: fixture('devicetree-model-pi4', 'model') });
+    await buildSysfs(tree, { model: fixture('devicetree-model-pi4', 'model') });
     const detection = await detect(createBusOpener(), { bus: ABSENT_BUS });
     expect(detection).toEqual({
       found: true,
@@ -46,7 +47,7 @@ describe('detect()', () => {
   it('says what it looked for when it finds neither', async () => {
     const detection = await detect(emulatedBus(new Map([[0x40, new EmulatedIna260({ manufacturerId: 0x5449, dieId: 0x2260 })]])));
     expect(detection.found).toBe(false);
-    expect(detection.reason).toContain(`no device-tree model at ${folder.path}/firmware/devicetree/base/model`);
+    expect(detection.reason).toContain(`no device-tree model at ${tree.root}/firmware/devicetree/base/model`);
     expect(detection.reason).toContain("no INA260 answers at 0x40 on /dev/i2c-1 (INA260 'main' at 0x40 on /dev/i2c-1: the device there is not an INA260");
   });
 

@@ -1,6 +1,7 @@
+import { FixtureTree } from '@edge-metrics/core/testing';
 import { createBusOpener, type LoadI2cBusAddon } from '../src/i2c-bus';
 import { createRaspberryPiIna260Plugin } from '../src/plugin';
-import { buildSysfs, fixture, resolvedOptions, temporaryFolder, testContext, valueOf } from './support/sandbox';
+import { buildSysfs, fixture, resolvedOptions, testContext, valueOf } from './support/sandbox';
 
 // Child processes and bounded waits on shared machines: a generous per-test limit.
 jest.setTimeout(30_000);
@@ -11,17 +12,17 @@ jest.setTimeout(30_000);
 /** A bus number that no machine running these tests has: there is no /dev/i2c-37. */
 const ABSENT_BUS = 37;
 
-let folder: { path: string; cleanup(): Promise<void> };
+let tree: FixtureTree;
 
 beforeAll(async () => {
-  folder = await temporaryFolder();
-  await buildSysfs(folder.path, { temp: fixture('thermal-pi4-78880', 'temp') });
+  tree = await FixtureTree.create();
+  await buildSysfs(tree, { temp: fixture('thermal-pi4-78880', 'temp') });
 });
 
-afterAll(() => folder.cleanup());
+afterAll(() => tree.dispose());
 
 function options(extra: Record<string, unknown> = {}) {
-  return resolvedOptions({ bus: ABSENT_BUS, sysfs_root: folder.path, vcgencmd_path: `${folder.path}/no-vcgencmd`, ...extra });
+  return resolvedOptions({ bus: ABSENT_BUS, sysfs_root: tree.root, vcgencmd_path: tree.path('no-vcgencmd'), ...extra });
 }
 
 async function collectOnce(load?: LoadI2cBusAddon, extra: Record<string, unknown> = {}) {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readmeMetricProblems } from '@edge-metrics/core/testing';
 import { manifest } from '../src/manifest';
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
@@ -20,14 +21,7 @@ const unquote = (cell: string): string => cell.replace(/^`|`$/g, '');
 
 describe('README.md agrees with the manifest', () => {
   it('lists every metric family with its type, unit and labels', () => {
-    const documented = tableAfter('Metrics').map(([name, type, unit, labels]) => ({
-      name: unquote(name!),
-      type,
-      unit: unit || undefined,
-      labels: labels ? labels.split(',').map((label) => unquote(label.trim())) : undefined,
-    }));
-    const declared = manifest.metrics.map(({ name, type, unit, labels }) => ({ name, type, unit, labels }));
-    expect(documented).toEqual(declared);
+    expect(readmeMetricProblems(readme, manifest)).toEqual([]);
   });
 
   it('lists every option with its default', () => {

@@ -1,6 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Collector, Sample } from '@edge-metrics/core';
+import { FixtureTree } from '@edge-metrics/core/testing';
 import { createRaspberryPiIna260Plugin } from '../src/plugin';
 import { THROTTLED_FLAGS } from '../src/vcgencmd-output';
 import {
@@ -8,7 +8,6 @@ import {
   collectUntil,
   fixture,
   resolvedOptions,
-  temporaryFolder,
   testContext,
   valueOf,
   writeFakeVcgencmd,
@@ -19,27 +18,27 @@ import {
 
 jest.setTimeout(30_000);
 
-let folder: { path: string; cleanup(): Promise<void> };
+let tree: FixtureTree;
 const running: Collector[] = [];
 
 beforeEach(async () => {
-  folder = await temporaryFolder();
-  await buildSysfs(folder.path, { temp: fixture('thermal-pi2-35780', 'temp') });
+  tree = await FixtureTree.create();
+  await buildSysfs(tree, { temp: fixture('thermal-pi2-35780', 'temp') });
 });
 
 afterEach(async () => {
   for (const collector of running.splice(0)) await collector.stop?.();
-  await folder.cleanup();
+  await tree.dispose();
 });
 
 /** A collector without INA260s whose vcgencmd answers `commands`. */
 async function startCollector(commands: Record<string, FakeCommand> | { path: string }, options: Record<string, unknown> = {}) {
-  const vcgencmd = 'path' in commands ? commands.path : await writeFakeVcgencmd(folder.path, commands as Record<string, FakeCommand>);
+  const vcgencmd = 'path' in commands ? commands.path : await writeFakeVcgencmd(tree, commands as Record<string, FakeCommand>);
   const context = testContext();
   const plugin = createRaspberryPiIna260Plugin(async () => {
     throw new Error('no I2C bus is opened when no INA260 is configured');
   });
-  const collector = plugin.create(resolvedOptions({ sensors: [], sysfs_root: folder.path, vcgencmd_path: vcgencmd, ...options }), context);
+  const collector = plugin.create(resolvedOptions({ sensors: [], sysfs_root: tree.root, vcgencmd_path: vcgencmd, ...options }), context);
   running.push(collector);
   await collector.start?.();
   return { collector, context, collect: async () => collector.collect() };
@@ -88,25 +87,26 @@ describe('vcgencmd', () => {
     ['prints no readings', ''],
     ['fails', '; exit 2'],
   ])('says once that a board whose pmic_read_adc %s has no PMIC rails, and stops asking', async (_, ending) => {
-    const calls = join(folder.path, 'pmic-calls');
     const { collect, context } = await startCollector({
-      get_throttled: { print: fixture('throttled-0x0', 'output.txt') },
-      pmic_read_adc: { shell: `echo called >> '${calls}'${ending}` },
+      get_throttled: { shell: `echo called >> '${tree.path('throttled-calls')}'; cat '${fixture('throttled-0x0', 'output.txt')}'` },
+      pmic_read_adc: { shell: `echo called >> '${tree.path('pmic-calls')}'${ending}` },
     });
-    await collectUntil(collect, has('raspberrypi_throttled'));
-    await collect();
-    await collectUntil(collect, has('raspberrypi_throttled'));
-    expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual(['called']);
+    // One refresh runs at a time: once the third has asked get_throttled, the first two have asked all they ask.
+    await waitUntil(async () => {
+      await collect();
+      return (await tree.read('throttled-calls').catch(() => '')).trim().split('\n').length >= 3;
+    });
+    expect((await tree.read('pmic-calls')).trim().split('\n')).toEqual(['called']);
     expect(context.logs.filter((line) => line.includes('only a Raspberry Pi 5 has them'))).toHaveLength(1);
   });
 
   it('leaves the vcgencmd metrics out, saying so once, where vcgencmd is missing; the rest goes on', async () => {
-    const { collect, context } = await startCollector({ path: join(folder.path, 'no-such-vcgencmd') });
+    const { collect, context } = await startCollector({ path: tree.path('no-such-vcgencmd') });
     await collectUntil(collect, () => context.logs.some((line) => line.includes('vcgencmd not found')));
     const samples = await collect();
     expect(samples.map((sample) => sample.name)).toEqual(['raspberrypi_temp_soc_celsius']);
     expect(context.logs.filter((line) => line.includes('vcgencmd not found'))).toEqual([
-      expect.stringContaining("vcgencmd not found at '" + join(folder.path, 'no-such-vcgencmd') + "' (option vcgencmd_path)"),
+      expect.stringContaining("vcgencmd not found at '" + tree.path('no-such-vcgencmd') + "' (option vcgencmd_path)"),
     ]);
   });
 
@@ -124,7 +124,7 @@ describe('vcgencmd', () => {
   });
 
   it('does not make collection wait for a slow vcgencmd, and stop() ends it', async () => {
-    const pidFile = join(folder.path, 'pid');
+    const pidFile = tree.path('pid');
     const { collector, collect } = await startCollector(
       { get_throttled: { shell: `echo $$ > '${pidFile}'; exec sleep 30` } },
       { vcgencmd_timeout_ms: 60_000 },
@@ -149,12 +149,11 @@ describe('vcgencmd', () => {
   });
 
   it('drops a result that can no longer be refreshed instead of repeating it', async () => {
-    const broken = join(folder.path, 'broken');
     const { collect, context } = await startCollector({
-      get_throttled: { shell: `[ -e '${broken}' ] && exit 1; cat '${fixture('throttled-0x0', 'output.txt')}'` },
+      get_throttled: { shell: `[ -e '${tree.path('broken')}' ] && exit 1; cat '${fixture('throttled-0x0', 'output.txt')}'` },
     });
     await collectUntil(collect, has('raspberrypi_throttled'));
-    await writeFile(broken, '');
+    await tree.write('broken', '');
     const samples = await collectUntil(collect, (result) => !has('raspberrypi_throttled')(result));
     expect(has('raspberrypi_throttled')(samples)).toBe(false);
     expect(context.logs).toContainEqual(expect.stringContaining("get_throttled' exited with status 1"));

@@ -1,6 +1,6 @@
 import { createLogger, resolveOptions, type Collector, type Sample } from '@edge-metrics/core';
 import { create, manifest } from '../src';
-import { MockShelly, fixture, refusedPort, silentServer } from './mock-shelly';
+import { MockShelly, fixture, gen1Routes, gen2Routes, refusedPort, silentServer } from './mock-shelly';
 
 const GEN2_REALM = 'shellyplusplugs-e86beaeaa000';
 
@@ -30,14 +30,6 @@ function valueOf(samples: Sample[], name: string, labels: Record<string, string>
   return samples.find(
     (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels?.[key] === value),
   )?.value;
-}
-
-function gen1Routes(statusCase = 'gen1-plug'): Record<string, string> {
-  return { '/shelly': fixture('gen1-plug-s', 'shelly.json'), '/status': fixture(statusCase, 'status.json') };
-}
-
-function gen2Routes(name: string): Record<string, string> {
-  return { '/shelly': fixture(name, 'shelly.json'), '/rpc/Shelly.GetStatus': fixture(name, 'status.json') };
 }
 
 const mocks: Array<{ close(): Promise<void> }> = [];

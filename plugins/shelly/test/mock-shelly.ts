@@ -17,6 +17,16 @@ export function fixture(name: string, file: string): string {
   return readFileSync(join(FIXTURES, name, file), 'utf8');
 }
 
+/** The routes of a Gen1 device: the Plug S's `/shelly`, and `/status` from `statusCase`. */
+export function gen1Routes(statusCase = 'gen1-plug'): Record<string, string> {
+  return { '/shelly': fixture('gen1-plug-s', 'shelly.json'), '/status': fixture(statusCase, 'status.json') };
+}
+
+/** The routes of a Gen2+ device, both from the fixture `name`. */
+export function gen2Routes(name: string): Record<string, string> {
+  return { '/shelly': fixture(name, 'shelly.json'), '/rpc/Shelly.GetStatus': fixture(name, 'status.json') };
+}
+
 export interface MockAuth {
   scheme: 'basic' | 'digest';
   password: string;

@@ -1,7 +1,7 @@
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger, resolveOptions, type CollectorContext, type Sample } from '@edge-metrics/core';
+import type { FixtureTree } from '@edge-metrics/core/testing';
 import { manifest } from '../../src/manifest';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
@@ -10,36 +10,23 @@ export function fixture(...path: string[]): string {
   return join(FIXTURES, ...path);
 }
 
-/** A temporary folder, removed by `cleanup()`. */
-export async function temporaryFolder(): Promise<{ path: string; cleanup(): Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), 'edge-collector-raspberrypi-ina260-'));
-  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
-}
-
-/** A sysfs tree under `root` holding the given fixture files: thermal zone 0's temp, the device-tree model. */
-export async function buildSysfs(root: string, files: { temp?: string; model?: string }): Promise<void> {
-  if (files.temp) {
-    await mkdir(join(root, 'class', 'thermal', 'thermal_zone0'), { recursive: true });
-    await copyFile(files.temp, join(root, 'class', 'thermal', 'thermal_zone0', 'temp'));
-  }
-  if (files.model) {
-    await mkdir(join(root, 'firmware', 'devicetree', 'base'), { recursive: true });
-    await copyFile(files.model, join(root, 'firmware', 'devicetree', 'base', 'model'));
-  }
+/** Puts the given fixture files where sysfs has them in `tree`: thermal zone 0's temp, the device-tree model. */
+export async function buildSysfs(tree: FixtureTree, files: { temp?: string; model?: string }): Promise<void> {
+  if (files.temp) await tree.write('class/thermal/thermal_zone0/temp', await readFile(files.temp, 'utf8'));
+  if (files.model) await tree.write('firmware/devicetree/base/model', await readFile(files.model, 'utf8'));
 }
 
 /** What the fake vcgencmd does for a command: print a fixture file, or run a shell snippet. */
 export type FakeCommand = { print: string } | { shell: string };
 
-/** Writes an executable `vcgencmd` into `folder` that answers the given commands and fails on any other. */
-export async function writeFakeVcgencmd(folder: string, commands: Record<string, FakeCommand>): Promise<string> {
-  const path = join(folder, 'vcgencmd');
+/** Writes an executable `vcgencmd` into `tree` that answers the given commands and fails on any other. */
+export async function writeFakeVcgencmd(tree: FixtureTree, commands: Record<string, FakeCommand>): Promise<string> {
   const cases = Object.entries(commands).map(([command, action]) =>
     `  ${command}) ${'print' in action ? `cat '${action.print}'` : action.shell} ;;`,
   );
-  await writeFile(path, ['#!/bin/sh', 'case "$1" in', ...cases, '  *) echo "unknown command $1" >&2; exit 2 ;;', 'esac', ''].join('\n'));
-  await chmod(path, 0o755);
-  return path;
+  await tree.write('vcgencmd', ['#!/bin/sh', 'case "$1" in', ...cases, '  *) echo "unknown command $1" >&2; exit 2 ;;', 'esac', ''].join('\n'));
+  await chmod(tree.path('vcgencmd'), 0o755);
+  return tree.path('vcgencmd');
 }
 
 /** The plugin's options as core resolves them: validated against the manifest's schema, defaults filled in. */
