@@ -22,9 +22,9 @@ export async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** A real server on 127.0.0.1 (free port) with its SQLite file in a temp folder; logs are collected. */
+/** A real server on 127.0.0.1 (a free port, or `port`) with its SQLite file in a temp folder; logs are collected. */
 export async function startServer(
-  options: Partial<ConfigServerOptions> & { dir?: string } = {},
+  options: Partial<ConfigServerOptions> & { dir?: string; port?: number } = {},
 ): Promise<RunningServer> {
   const dir = options.dir ?? (await tempDir());
   const dbPath = options.dbPath ?? join(dir, 'config-server.db');
@@ -34,7 +34,7 @@ export async function startServer(
     ...options,
     dbPath,
   });
-  const { port } = await server.listen(0, '127.0.0.1');
+  const { port } = await server.listen(options.port ?? 0, '127.0.0.1');
   const started = { base: `http://127.0.0.1:${port}`, server, logs, dir, dbPath };
   running.push(started);
   return started;

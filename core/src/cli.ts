@@ -144,6 +144,7 @@ async function run(command: Command): Promise<number> {
     await exporter.stop();
     throw error;
   }
+  exporter.reportEndpoint(listening.port);
   logger.info(`edge-metrics-exporter ${VERSION} running: device_type ${exporter.deviceType}, collectors ${exporter.collectorNames.join(', ')}, config ${exporter.configSource === 'defaults' ? 'built-in defaults' : exporter.configPath}`);
   process.on('SIGHUP', () => void exporter.reload());
   return new Promise((resolve) => {

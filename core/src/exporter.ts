@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { ConfigFile } from './config/file';
-import { loadConfigFile, locateConfig, type ConfigSource } from './config/load';
-import type { ExporterConfig } from './config/schema';
+import { loadConfigFile, locateConfig, parseYaml, type ConfigSource, type LoadedConfig } from './config/load';
+import { parseConfig, type ExporterConfig } from './config/schema';
 import { watchFile } from './config/watch';
 import { describeError } from './errors';
 import { createLogger } from './logger';
@@ -11,6 +11,11 @@ import { PluginCatalog } from './plugins/catalog';
 import { assembleFamilies, collectFrom, type LabelPairs } from './runtime/collection';
 import { planCollectors, type ActiveCollector, type CollectorPlan } from './runtime/collectors';
 import { Scheduler } from './runtime/scheduler';
+import type { RawConfig } from './sync/client';
+import { ConfigSync, type SyncHost } from './sync/config-sync';
+import { shareable, withLocalOnly } from './sync/merge';
+import { LOCAL_ONLY_KEYS, syncSettings } from './sync/settings';
+import { serverStart } from './sync/start';
 import { withTimeout } from './timeout';
 
 type RootLogger = ReturnType<typeof createLogger>;
@@ -37,7 +42,7 @@ const STOP_TIMEOUT_MS = 5000;
  * The exporter: the config in force, the plugins, the collectors and their schedule, and the exposition that
  * `/metrics` serves. The HTTP layer and the CLI drive it.
  */
-export class Exporter {
+export class Exporter implements SyncHost {
   private readonly self = new SelfMetrics();
   private readonly exposition = new ExpositionCache();
   private readonly scheduler: Scheduler;
@@ -45,6 +50,7 @@ export class Exporter {
   private watcher: { close(): Promise<void> } | undefined;
   private staticLabels: LabelPairs = [];
   private lastResults = new Map<string, number | undefined>();
+  private sync: ConfigSync | undefined;
 
   private constructor(
     private config: ExporterConfig,
@@ -61,21 +67,54 @@ export class Exporter {
     this.self.setConfigSource(source);
   }
 
-  /** Loads the config and the plugins and creates the collectors; throws an ExporterError for a bad config. */
+  /**
+   * Loads the config (from the config server when one is configured and answers within the timeout, else the local
+   * file) and the plugins, and creates the collectors; throws an ExporterError when no usable config exists.
+   */
   static async create(settings: ExporterSettings = {}): Promise<Exporter> {
     const cwd = settings.cwd ?? process.cwd();
     const env = settings.env ?? process.env;
+    const readOnly = settings.readOnly ?? false;
     const located = await locateConfig(settings.configPath, env, cwd);
-    const { config, source, text } = await loadConfigFile(located.path);
-    const logger = settings.logger ?? createLogger(config.log_level);
+    const local: LoadedConfig | Error = await loadConfigFile(located.path).catch((error: Error) => error);
+    const localConfig = local instanceof Error ? undefined : local;
+    const sync = syncSettings(env, localConfig?.config);
+    const logger = settings.logger ?? createLogger(localConfig?.config.log_level ?? 'info');
     if (!located.exists) logger.info(`no config file at ${located.path}: using built-in defaults (changes made through the API create it)`);
-    const catalog = await PluginCatalog.discover(config.plugin_dirs, cwd);
-    for (const record of catalog.records) {
+
+    const server = sync ? await serverStart(sync, located.path, localConfig, logger) : undefined;
+    const catalogFor = (config: ExporterConfig) => PluginCatalog.discover(config.plugin_dirs, cwd);
+    // The server's config first; when it cannot be used on this device (a plugin not installed), the local file.
+    const candidates: Array<{ config: ExporterConfig; source: ConfigSource; where: string }> = [];
+    if (server?.config) candidates.push({ config: server.config, source: 'server', where: `config server version ${server.fetched!.version}` });
+    if (localConfig) candidates.push({ config: localConfig.config, source: localConfig.source, where: located.exists ? located.path : 'built-in defaults' });
+    let chosen: { config: ExporterConfig; source: ConfigSource; catalog: PluginCatalog; plan: CollectorPlan } | undefined;
+    let serverError: string | undefined;
+    for (const candidate of candidates) {
+      try {
+        const catalog = await catalogFor(candidate.config);
+        chosen = { ...candidate, catalog, plan: await planCollectors(candidate.config, catalog, logger, candidate.where) };
+        break;
+      } catch (error) {
+        if (candidate.source !== 'server') throw error;
+        serverError = describeError(error);
+        logger.error(`${serverError}: fallback to the local config file`);
+      }
+    }
+    if (!chosen) throw local instanceof Error ? local : new Error('no usable config');
+    for (const record of chosen.catalog.records) {
       if (!record.plugin) logger.warn(`plugin ${record.packageName} (${record.location}) rejected: ${record.problems.join('; ')}`);
     }
-    const plan = await planCollectors(config, catalog, logger, located.exists ? located.path : 'built-in defaults');
-    const exporter = new Exporter(config, source, catalog, plan, located.path, { cwd, env, readOnly: settings.readOnly ?? false }, logger);
-    exporter.configFile.noteApplied(text);
+
+    const exporter = new Exporter(chosen.config, chosen.source, chosen.catalog, chosen.plan, located.path, { cwd, env, readOnly }, logger);
+    exporter.configFile.noteApplied(localConfig?.text);
+    if (sync && server) {
+      exporter.sync = new ConfigSync(sync, server.client, server.state, exporter, logger, exporter.self.syncMetrics());
+      if (server.fetched && !server.skipped) {
+        exporter.sync.noteStartVersion(server.fetched, chosen.source === 'server', serverError ?? server.parseError);
+        if (chosen.source === 'server' && !readOnly) await exporter.saveServerConfig(server.raw!);
+      }
+    }
     return exporter;
   }
 
@@ -108,10 +147,19 @@ export class Exporter {
   async start(): Promise<void> {
     await this.startCollectors(this.plan.collectors);
     this.scheduler.start();
-    if (!this.settings.readOnly) this.watcher = watchFile(this.configFile.path, () => void this.onFileChanged());
+    if (!this.settings.readOnly) {
+      this.watcher = watchFile(this.configFile.path, () => void this.onFileChanged());
+      this.sync?.start();
+    }
+  }
+
+  /** Tells the config server (if any) the port Prometheus scrapes, so that its `/sd` lists this device. */
+  reportEndpoint(metricsPort: number): void {
+    this.sync?.setEndpoint(metricsPort);
   }
 
   async stop(): Promise<void> {
+    await this.sync?.stop();
     await this.watcher?.close();
     await this.scheduler.stop();
     await this.stopCollectors(this.plan.collectors);
@@ -159,23 +207,70 @@ export class Exporter {
     await this.configFile.setMetrics(changes, seed);
     Object.assign(this.config.metrics, changes);
     if (this.source === 'defaults') this.setSource('local');
+    this.sync?.enqueue(changes);
+  }
+
+  /**
+   * Re-reads the config: from the config server when one is configured and answers, else from the file. On any
+   * error the config in force stays.
+   */
+  async reload(): Promise<ReloadResult> {
+    if (this.sync) {
+      const { outcome, error } = await this.sync.refetch();
+      if (outcome === 'applied' || outcome === 'unchanged') return this.reloaded(true);
+      if (outcome === 'failed') return this.reloaded(false, error);
+      this.logger.warn(`config server unavailable for the reload (${error}): fallback to the local config file`);
+    }
+    return this.reloadFromFile();
+  }
+
+  private reloaded(ok: boolean, error?: string): ReloadResult {
+    this.self.configReloads.inc({ result: ok ? 'success' : 'failure' });
+    return ok ? { ok, source: this.source } : { ok, source: this.source, error: error ?? 'unknown error' };
   }
 
   /** Re-reads the config file and applies it; on any error the config in force stays. */
-  async reload(): Promise<ReloadResult> {
+  private async reloadFromFile(): Promise<ReloadResult> {
     try {
       const { config, source, text } = await loadConfigFile(this.configFile.path);
       await this.apply(config, source);
       this.configFile.noteApplied(text);
-      this.self.configReloads.inc({ result: 'success' });
       this.logger.info(`config reloaded from ${source === 'defaults' ? 'built-in defaults' : this.configFile.path}`);
-      return { ok: true, source: this.source };
+      return this.reloaded(true);
     } catch (error) {
-      this.self.configReloads.inc({ result: 'failure' });
       const message = describeError(error);
       this.logger.error(`config reload failed, the previous config stays in force: ${message}`);
-      return { ok: false, source: this.source, error: message };
+      return this.reloaded(false, message);
     }
+  }
+
+  /** Puts a config from the server in force and saves it to the local file, the fallback for the next start. */
+  async applyServerConfig(config: RawConfig, version: number): Promise<void> {
+    const raw = shareable(config);
+    await this.apply(parseConfig(withLocalOnly(raw, await this.localConfig()), `config server version ${version}`), 'server');
+    this.self.configReloads.inc({ result: 'success' });
+    if (!this.settings.readOnly) await this.saveServerConfig(raw);
+  }
+
+  /** The local config file's content as it stands (empty when there is none or it does not parse). */
+  async localConfig(): Promise<RawConfig> {
+    try {
+      const text = await this.configFile.readText();
+      const raw = text === undefined ? {} : parseYaml(text, this.configFile.path);
+      return typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as RawConfig) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  currentDeviceType(): string {
+    return this.plan.deviceType;
+  }
+
+  private async saveServerConfig(raw: RawConfig): Promise<void> {
+    await this.configFile
+      .replaceWith(raw, LOCAL_ONLY_KEYS)
+      .catch((error) => this.logger.error(`the config from the server is in force but was not saved as the local fallback: ${describeError(error)}`));
   }
 
   private async onFileChanged(): Promise<void> {
@@ -185,7 +280,7 @@ export class Exporter {
       this.logger.error(describeError(error));
       return;
     }
-    await this.reload();
+    await this.reloadFromFile();
   }
 
   /** Puts a new config in force; collectors are rebuilt only when what they depend on changed. */
@@ -243,7 +338,9 @@ export class Exporter {
     if (count === 0) return;
     Object.assign(this.config.metrics, fresh);
     this.logger.info(`discovered ${count} new metric${count === 1 ? '' : 's'} (${this.config.new_metrics_default ? 'enabled' : 'disabled'}): ${Object.keys(fresh).join(', ')}`);
-    if (this.settings.readOnly || this.source === 'defaults') return;
+    if (this.settings.readOnly) return;
+    this.sync?.enqueue(fresh);
+    if (this.source === 'defaults') return;
     this.configFile.setMetrics(fresh).catch((error) => this.logger.error(`discovered metrics not saved: ${describeError(error)}`));
   }
 

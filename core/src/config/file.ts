@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Document, isMap, parseDocument } from 'yaml';
+import { Document, isMap, isScalar, parseDocument, type YAMLMap } from 'yaml';
 import { ExporterError, describeError } from '../errors';
 import { ChangedMeanwhileError, writeFileAtomic } from './atomic-write';
 
@@ -62,6 +62,23 @@ export class ConfigFile {
     }, seed);
   }
 
+  /**
+   * Makes the file hold `config` (a config from the server), changing only the values that differ so that comments
+   * on everything else stay; top-level keys in `keep` are left as the file has them.
+   */
+  replaceWith(config: Readonly<Record<string, unknown>>, keep: readonly string[]): Promise<void> {
+    return this.edit((document) => {
+      const contents = document.contents as YAMLMap;
+      for (const pair of [...contents.items]) {
+        const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
+        if (!keep.includes(key) && !Object.hasOwn(config, key)) document.delete(key);
+      }
+      for (const [key, value] of Object.entries(config)) {
+        if (!keep.includes(key)) updateIn(document, [key], value);
+      }
+    });
+  }
+
   /** Applies `change` to the document and writes it, after every earlier change has been written. */
   edit(change: (document: Document) => void, seed: Readonly<Record<string, unknown>> = {}): Promise<void> {
     const run = this.queue.then(async () => {
@@ -100,4 +117,24 @@ export class ConfigFile {
     }
     if (text === this.inForce) this.inForce = output;
   }
+}
+
+/** Sets `value` at `path`, descending into mappings so that untouched entries keep their comments. */
+function updateIn(document: Document, path: readonly string[], value: unknown): void {
+  const node = document.getIn(path, true);
+  if (isPlainObject(value) && isMap(node)) {
+    for (const pair of [...node.items]) {
+      const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
+      if (!Object.hasOwn(value, key)) document.deleteIn([...path, key]);
+    }
+    for (const [key, child] of Object.entries(value)) updateIn(document, [...path, key], child);
+    return;
+  }
+  const current = document.getIn(path, false) as { toJSON?: () => unknown } | unknown;
+  const currentValue = typeof (current as { toJSON?: unknown })?.toJSON === 'function' ? (current as { toJSON(): unknown }).toJSON() : current;
+  if (JSON.stringify(currentValue) !== JSON.stringify(value)) document.setIn(path, document.createNode(value));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -57,6 +57,24 @@ export class SelfMetrics {
     this.configInfo.set({ source }, 1);
   }
 
+  /** Adds the config-sync gauges; only an exporter that follows a config server has them. */
+  syncMetrics(): { succeeded(atMs: number): void; pending(count: number): void } {
+    const lastSuccess = new Gauge({
+      name: 'edge_config_sync_last_success_timestamp_seconds',
+      help: 'When the config server last answered (Unix time)',
+      registers: [this.registry],
+    });
+    const pending = new Gauge({
+      name: 'edge_config_sync_pending_changes',
+      help: 'Metric changes made on this device that the config server has not stored yet',
+      registers: [this.registry],
+    });
+    return {
+      succeeded: (atMs) => lastSuccess.set(atMs / 1000),
+      pending: (count) => pending.set(count),
+    };
+  }
+
   recordCollection(collector: string, ok: boolean, seconds: number): void {
     this.collectorNames.add(collector);
     this.collectorUp.set({ collector }, ok ? 1 : 0);

@@ -1,0 +1,44 @@
+import type { RawConfig } from './client';
+import { LOCAL_ONLY_KEYS } from './settings';
+import type { PendingChange } from './state';
+
+/**
+ * Replays changes made on this device on top of the server's current config, key by key in the `metrics` map: a
+ * device change wins, unless the server changed the same key (relative to `base`, the map this device last
+ * received) after the device made its change. Changes to different keys on both sides all survive.
+ */
+export function mergePending(
+  server: RawConfig,
+  serverUpdatedAt: number,
+  base: Readonly<Record<string, boolean>> | undefined,
+  pending: Readonly<Record<string, PendingChange>>,
+): RawConfig {
+  const serverMetrics = isMetricsMap(server.metrics) ? server.metrics : {};
+  const metrics: Record<string, boolean> = { ...serverMetrics };
+  for (const [name, change] of Object.entries(pending)) {
+    const changedOnServer = Object.hasOwn(serverMetrics, name) && serverMetrics[name] !== base?.[name];
+    if (changedOnServer && serverUpdatedAt > change.at) continue;
+    metrics[name] = change.value;
+  }
+  return { ...server, metrics };
+}
+
+/** The part of a local config the server gets: everything but the device's own secrets and server settings. */
+export function shareable(config: RawConfig): RawConfig {
+  const copy = { ...config };
+  for (const key of LOCAL_ONLY_KEYS) delete copy[key];
+  return copy;
+}
+
+export function isMetricsMap(value: unknown): value is Record<string, boolean> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A config from the server, with this device's own local-only keys (secrets, server settings) put back. */
+export function withLocalOnly(server: RawConfig, local: RawConfig): RawConfig {
+  const merged = shareable(server);
+  for (const key of LOCAL_ONLY_KEYS) {
+    if (Object.hasOwn(local, key)) merged[key] = local[key];
+  }
+  return merged;
+}
