@@ -108,11 +108,12 @@ export class Exporter implements SyncHost {
 
     const exporter = new Exporter(chosen.config, chosen.source, chosen.catalog, chosen.plan, located.path, { cwd, env, readOnly }, logger);
     exporter.configFile.noteApplied(localConfig?.text);
-    if (sync && server) {
+    // Read-only (`--once`) uses the server's config but keeps no sync going and writes nothing.
+    if (sync && server && !readOnly) {
       exporter.sync = new ConfigSync(sync, server.client, server.state, exporter, logger, exporter.self.syncMetrics());
       if (server.fetched && !server.skipped) {
         exporter.sync.noteStartVersion(server.fetched, chosen.source === 'server', serverError ?? server.parseError);
-        if (chosen.source === 'server' && !readOnly) await exporter.saveServerConfig(server.raw!);
+        if (chosen.source === 'server') await exporter.saveServerConfig(server.raw!);
       }
     }
     return exporter;
@@ -147,10 +148,8 @@ export class Exporter implements SyncHost {
   async start(): Promise<void> {
     await this.startCollectors(this.plan.collectors);
     this.scheduler.start();
-    if (!this.settings.readOnly) {
-      this.watcher = watchFile(this.configFile.path, () => void this.onFileChanged());
-      this.sync?.start();
-    }
+    if (!this.settings.readOnly) this.watcher = watchFile(this.configFile.path, () => void this.onFileChanged());
+    this.sync?.start();
   }
 
   /** Tells the config server (if any) the port Prometheus scrapes, so that its `/sd` lists this device. */
@@ -249,7 +248,7 @@ export class Exporter implements SyncHost {
     const raw = shareable(config);
     await this.apply(parseConfig(withLocalOnly(raw, await this.localConfig()), `config server version ${version}`), 'server');
     this.self.configReloads.inc({ result: 'success' });
-    if (!this.settings.readOnly) await this.saveServerConfig(raw);
+    await this.saveServerConfig(raw);
   }
 
   /** The local config file's content as it stands (empty when there is none or it does not parse). */
