@@ -23,6 +23,18 @@ describe('plugin discovery', () => {
     expect(dirs.slice(0, 3)).toEqual([extra, join(dir.path, 'app', 'linked_modules'), join(dir.path, 'node_modules')]);
   });
 
+  test('also searches the node_modules core is installed in, so a global core finds global plugins', async () => {
+    const globalModules = join(dir.path, 'usr', 'lib', 'node_modules');
+    const coreDir = join(globalModules, '@edge-metrics', 'core');
+    await mkdir(coreDir, { recursive: true });
+    await writePackage(globalModules, 'edge-collector-global', { 'index.js': pluginSource('edge-collector-global', 'global', 'global') });
+    const elsewhere = join(dir.path, 'home', 'pi');
+    await mkdir(elsewhere, { recursive: true });
+    const dirs = pluginSearchDirs([], elsewhere, coreDir);
+    expect(dirs).toContain(globalModules);
+    expect(findPluginPackages(dirs).map((candidate) => candidate.packageName)).toContain('edge-collector-global');
+  });
+
   test('finds unscoped and scoped plugins only, the first of a name winning', async () => {
     await writePackage(nodeModules, 'edge-collector-alpha', { 'index.js': pluginSource('edge-collector-alpha', 'alpha', 'alpha') });
     await writePackage(nodeModules, '@acme/edge-collector-beta', { 'index.js': pluginSource('@acme/edge-collector-beta', 'beta', 'beta') });
