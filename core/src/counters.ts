@@ -14,15 +14,20 @@ export class EnergyIntegrator {
 
   constructor(private readonly maxGapMs = 60_000) {}
 
-  /** Adds a power sample taken at `atMs` (milliseconds, e.g. `Date.now()`); returns the total in joules. */
+  /**
+   * Adds a power sample taken at `atMs` (milliseconds, e.g. `Date.now()`); returns the total in joules. A negative
+   * reading (a rail measuring backwards) counts as zero: energy used never goes down.
+   */
   add(watts: number, atMs: number): number {
     if (!Number.isFinite(watts) || !Number.isFinite(atMs)) return this.joules;
+    const power = Math.max(0, watts);
     const last = this.last;
     if (last && atMs <= last.atMs) return this.joules;
     if (last && atMs - last.atMs <= this.maxGapMs) {
-      this.joules += ((last.watts + watts) / 2) * ((atMs - last.atMs) / 1000);
+      const total = this.joules + ((last.watts + power) / 2) * ((atMs - last.atMs) / 1000);
+      if (Number.isFinite(total)) this.joules = total;
     }
-    this.last = { watts, atMs };
+    this.last = { watts: power, atMs };
     return this.joules;
   }
 
@@ -45,19 +50,20 @@ export class MonotonicCounter {
    */
   constructor(private readonly wrapAt?: number) {}
 
-  /** Feeds the counter's current raw reading; returns the monotonic total (starting at the first reading). */
+  /**
+   * Feeds the counter's current raw reading; returns the monotonic total (starting at the first reading). A reading
+   * that is not a finite, non-negative number, or that would take the total past what a double holds, is ignored.
+   */
   update(raw: number): number {
     if (!Number.isFinite(raw) || raw < 0) return this.sum;
     const lastRaw = this.lastRaw;
-    if (lastRaw === undefined) {
-      this.sum = raw;
-    } else if (raw >= lastRaw) {
-      this.sum += raw - lastRaw;
-    } else if (this.wrapAt !== undefined && this.wrapAt > lastRaw) {
-      this.sum += this.wrapAt - lastRaw + raw;
-    } else {
-      this.sum += raw;
-    }
+    let total: number;
+    if (lastRaw === undefined) total = raw;
+    else if (raw >= lastRaw) total = this.sum + (raw - lastRaw);
+    else if (this.wrapAt !== undefined && Number.isFinite(this.wrapAt) && this.wrapAt > lastRaw) total = this.sum + (this.wrapAt - lastRaw + raw);
+    else total = this.sum + raw;
+    if (!Number.isFinite(total)) return this.sum;
+    this.sum = total;
     this.lastRaw = raw;
     return this.sum;
   }

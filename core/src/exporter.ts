@@ -51,6 +51,11 @@ export class Exporter implements SyncHost {
   private staticLabels: LabelPairs = [];
   private lastResults = new Map<string, number | undefined>();
   private sync: ConfigSync | undefined;
+  private applying: Promise<unknown> = Promise.resolve();
+  /** Discovered metrics not yet saved to the file (the write failed): saved with the next cycle's discoveries. */
+  private readonly unsavedDiscoveries = new Set<string>();
+  private savingDiscoveries = false;
+  private discoveryError: string | undefined;
 
   private constructor(
     private config: ExporterConfig,
@@ -231,10 +236,12 @@ export class Exporter implements SyncHost {
   /** Re-reads the config file and applies it; on any error the config in force stays. */
   private async reloadFromFile(): Promise<ReloadResult> {
     try {
-      const { config, source, text } = await loadConfigFile(this.configFile.path);
-      await this.apply(config, source);
-      this.configFile.noteApplied(text);
-      this.logger.info(`config reloaded from ${source === 'defaults' ? 'built-in defaults' : this.configFile.path}`);
+      await this.serialized(async () => {
+        const { config, source, text } = await loadConfigFile(this.configFile.path);
+        await this.apply(config, source, this.configFile.path);
+        this.configFile.noteApplied(text);
+        this.logger.info(`config reloaded from ${source === 'defaults' ? 'built-in defaults' : this.configFile.path}`);
+      });
       return this.reloaded(true);
     } catch (error) {
       const message = describeError(error);
@@ -246,7 +253,8 @@ export class Exporter implements SyncHost {
   /** Puts a config from the server in force and saves it to the local file, the fallback for the next start. */
   async applyServerConfig(config: RawConfig, version: number): Promise<void> {
     const raw = shareable(config);
-    await this.apply(parseConfig(withLocalOnly(raw, await this.localConfig()), `config server version ${version}`), 'server');
+    const where = `config server version ${version}`;
+    await this.serialized(async () => this.apply(parseConfig(withLocalOnly(raw, await this.localConfig()), where), 'server', where));
     this.self.configReloads.inc({ result: 'success' });
     await this.saveServerConfig(raw);
   }
@@ -283,17 +291,26 @@ export class Exporter implements SyncHost {
   }
 
   /** Puts a new config in force; collectors are rebuilt only when what they depend on changed. */
-  private async apply(next: ExporterConfig, source: ConfigSource): Promise<void> {
+  /** Runs config changes one after the other, so that the newest read is the one left in force. */
+  private serialized(work: () => Promise<void>): Promise<void> {
+    const run = this.applying.then(work);
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Puts a config in force; collectors are rebuilt only when what they depend on changed. The new collectors, config
+   * and labels replace the old in one step, so that no cycle sees a mix of the two.
+   */
+  private async apply(next: ExporterConfig, source: ConfigSource, where: string): Promise<void> {
     const current = this.config;
+    const previous = this.plan;
     if (collectorInputs(next) !== collectorInputs(current)) {
       const catalog = JSON.stringify(next.plugin_dirs) === JSON.stringify(current.plugin_dirs) ? this.catalog : await PluginCatalog.discover(next.plugin_dirs, this.settings.cwd);
-      const plan = await planCollectors(next, catalog, this.logger, this.configFile.path);
+      const plan = await planCollectors(next, catalog, this.logger, where);
       await this.startCollectors(plan.collectors);
-      const previous = this.plan;
       this.catalog = catalog;
       this.plan = plan;
-      this.self.keepCollectors(this.collectorNames);
-      await this.stopCollectors(previous.collectors);
     }
     for (const key of ['port', 'reload_port', 'listen_address'] as const) {
       if (next[key] !== current[key]) this.logger.warn(`${key} changed from ${current[key]} to ${next[key]}: this takes effect at the next restart`);
@@ -302,6 +319,10 @@ export class Exporter implements SyncHost {
     this.staticLabels = this.labelsFor(next, this.plan);
     this.scheduler.setInterval(next.interval * 1000);
     this.setSource(source);
+    if (this.plan !== previous) {
+      this.self.keepCollectors(this.collectorNames);
+      await this.stopCollectors(previous.collectors);
+    }
   }
 
   private setSource(source: ConfigSource): void {
@@ -334,13 +355,31 @@ export class Exporter implements SyncHost {
       if (!Object.hasOwn(this.config.metrics, name)) fresh[name] = this.config.new_metrics_default;
     }
     const count = Object.keys(fresh).length;
-    if (count === 0) return;
-    Object.assign(this.config.metrics, fresh);
-    this.logger.info(`discovered ${count} new metric${count === 1 ? '' : 's'} (${this.config.new_metrics_default ? 'enabled' : 'disabled'}): ${Object.keys(fresh).join(', ')}`);
-    if (this.settings.readOnly) return;
-    this.sync?.enqueue(fresh);
-    if (this.source === 'defaults') return;
-    this.configFile.setMetrics(fresh).catch((error) => this.logger.error(`discovered metrics not saved: ${describeError(error)}`));
+    if (count > 0) {
+      Object.assign(this.config.metrics, fresh);
+      this.logger.info(`discovered ${count} new metric${count === 1 ? '' : 's'} (${this.config.new_metrics_default ? 'enabled' : 'disabled'}): ${Object.keys(fresh).join(', ')}`);
+      if (this.settings.readOnly) return;
+      this.sync?.enqueue(fresh);
+      for (const name of Object.keys(fresh)) this.unsavedDiscoveries.add(name);
+    }
+    if (this.source !== 'defaults' && this.unsavedDiscoveries.size > 0 && !this.savingDiscoveries) void this.saveDiscoveries();
+  }
+
+  private async saveDiscoveries(): Promise<void> {
+    this.savingDiscoveries = true;
+    const changes = Object.fromEntries([...this.unsavedDiscoveries].map((name) => [name, this.config.metrics[name] ?? this.config.new_metrics_default]));
+    try {
+      await this.configFile.setMetrics(changes);
+      for (const name of Object.keys(changes)) this.unsavedDiscoveries.delete(name);
+      if (this.discoveryError !== undefined) this.logger.info('discovered metrics saved to the config file');
+      this.discoveryError = undefined;
+    } catch (error) {
+      const message = describeError(error);
+      if (message !== this.discoveryError) this.logger.error(`discovered metrics not saved (retried every cycle): ${message}`);
+      this.discoveryError = message;
+    } finally {
+      this.savingDiscoveries = false;
+    }
   }
 
   private async startCollectors(collectors: readonly ActiveCollector[]): Promise<void> {

@@ -13,7 +13,12 @@ export const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, 
 export function describeAjvErrors(errors: readonly ErrorObject[] | null | undefined, root = ''): string[] {
   return (errors ?? [])
     .filter((error) => error.keyword !== 'propertyNames')
-    .map((error) => describeAjvError(error, root));
+    .map((error) => oneLine(describeAjvError(error, root)));
+}
+
+/** Escapes control characters (a key may hold a newline), so that an error is one log line and cannot forge more. */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function describeAjvError(error: ErrorObject, root: string): string {

@@ -1,4 +1,5 @@
-import { open, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 let sequence = 0;
@@ -9,15 +10,24 @@ export class ChangedMeanwhileError extends Error {}
 /**
  * Replaces `path` with `text` so that a reader, a crash or a full disk never leaves a truncated file: write a
  * temporary file beside it, fsync, rename over the original, fsync the folder. On failure the original stays.
+ * The new file keeps the original's mode (and owner, when root writes), and a file that may not be written (no
+ * write permission for this user, or no write bit at all: someone froze it) is refused rather than replaced.
  * `stillCurrent`, checked just before the rename, lets the caller give up (ChangedMeanwhileError) when someone
  * else changed the file since it was read, instead of overwriting their edit.
  */
 export async function writeFileAtomic(path: string, text: string, stillCurrent: () => Promise<boolean> = async () => true): Promise<void> {
+  const original = await stat(path).catch(() => undefined);
+  if (original) {
+    if ((original.mode & 0o222) === 0) throw new Error(`the file is read-only (mode ${(original.mode & 0o777).toString(8)})`);
+    await access(path, constants.W_OK);
+  }
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${++sequence}.tmp`);
   try {
-    const file = await open(temporary, 'w', 0o644);
+    const file = await open(temporary, 'w', 0o600);
     try {
       await file.writeFile(text, 'utf8');
+      await file.chmod(original ? original.mode & 0o777 : 0o644);
+      if (original && process.geteuid?.() === 0) await file.chown(original.uid, original.gid);
       await file.sync();
     } finally {
       await file.close();

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { parseDocument } from 'yaml';
-import { ExporterError } from '../errors';
+import { ExporterError, describeError } from '../errors';
 import { ConfigFile } from './file';
 import { parseConfig, type ExporterConfig } from './schema';
 
@@ -55,7 +55,12 @@ export function parseYaml(text: string, where: string): unknown {
       `${where}${line ? `:${line.line}:${line.col}` : ''}: not valid YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
     );
   }
-  return document.toJS() ?? {};
+  try {
+    return document.toJS() ?? {};
+  } catch (error) {
+    // An alias to no anchor, or an alias bomb past yaml's alias limit.
+    throw new ExporterError('EME_CONFIG_PARSE', `${where}: not valid YAML: ${describeError(error)}`);
+  }
 }
 
 const yamlLoader: Loader = (filepath, content) => parseYaml(content, filepath);
