@@ -116,6 +116,7 @@ export class Exporter implements SyncHost {
     // Read-only (`--once`) uses the server's config but keeps no sync going and writes nothing.
     if (sync && server && !readOnly) {
       exporter.sync = new ConfigSync(sync, server.client, server.state, exporter, logger, exporter.self.syncMetrics());
+      if (server.reachable) exporter.sync.noteReachable();
       if (server.fetched && !server.skipped) {
         exporter.sync.noteStartVersion(server.fetched, chosen.source === 'server', serverError ?? server.parseError);
         if (chosen.source === 'server') await exporter.saveServerConfig(server.raw!);

@@ -60,14 +60,16 @@ export class ConfigServerClient {
     return { kind: 'stored', version: versionOf(response) };
   }
 
-  /** `POST /devices/{id}/status`. */
-  async report(report: DeviceReport): Promise<void> {
+  /** `POST /devices/{id}/status`; `unknown` when the server has no config for this device (it must register). */
+  async report(report: DeviceReport): Promise<'reported' | 'unknown'> {
     const response = await this.request('POST', `/devices/${this.settings.deviceId}/status`, {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(report),
       timeoutMs: this.settings.timeoutMs,
     });
+    if (response.status === 404) return 'unknown';
     await expectStatus(response, [200], 'POST status');
+    return 'reported';
   }
 
   private async request(

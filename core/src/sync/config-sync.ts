@@ -76,6 +76,11 @@ export class ConfigSync {
     await this.state.save().catch((error) => this.logger.error(`sync state not saved: ${describeError(error)}`));
   }
 
+  /** Records that the server answered the start-up fetch. */
+  noteReachable(): void {
+    this.noteSuccess();
+  }
+
   /** Records a version received at start-up, applied (or failed) by the exporter itself. */
   noteStartVersion(fetched: Extract<Fetched, { kind: 'config' }>, applied: boolean, error?: string): void {
     this.received(fetched);
@@ -151,14 +156,16 @@ export class ConfigSync {
   }
 
   private async syncOnce(): Promise<void> {
+    // Made before the work below: a kick during it aborts the long-poll at once instead of being missed.
+    const wake = new AbortController();
+    this.wake = wake;
     if (this.state.pendingCount > 0) await this.pushPending();
-    await this.sendReports();
-    this.wake = new AbortController();
+    if (this.state.data.receivedVersion !== undefined) await this.sendReports();
     let fetched: Fetched;
     try {
-      fetched = await this.client.fetchConfig(this.state.data.receivedVersion, this.settings.waitSeconds, this.wake.signal);
+      fetched = await this.client.fetchConfig(this.state.data.receivedVersion, this.settings.waitSeconds, wake.signal);
     } catch (error) {
-      if (this.wake.signal.aborted) return;
+      if (wake.signal.aborted) return;
       throw error;
     }
     this.noteSuccess();
@@ -166,11 +173,16 @@ export class ConfigSync {
     else if (fetched.kind === 'config') await this.handleVersion(fetched);
   }
 
+  /** Sends the endpoint and the last apply outcome; a server that lost this device makes it register again. */
   private async sendReports(): Promise<void> {
     for (const key of ['endpoint', 'outcome'] as const) {
       const report = this[key];
       if (!report) continue;
-      await this.client.report(report);
+      if ((await this.client.report(report)) === 'unknown') {
+        this.state.data.receivedVersion = undefined;
+        return;
+      }
+      this.noteSuccess();
       if (this[key] === report) this[key] = undefined;
     }
   }
@@ -230,6 +242,8 @@ export class ConfigSync {
       const merged = mergePending(current.config, current.updatedAt, this.state.data.baseMetrics, snapshot);
       const stored = await this.client.storeConfig(merged, current.version);
       if (stored.kind === 'conflict') continue;
+      // The server now holds exactly `merged`: a later merge must not take this device's own values for server changes.
+      this.state.data.baseMetrics = isMetricsMap(merged.metrics) ? { ...merged.metrics } : {};
       for (const [name, change] of Object.entries(snapshot)) {
         if (this.state.data.pending[name] === change) delete this.state.data.pending[name];
       }

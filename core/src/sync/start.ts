@@ -11,6 +11,8 @@ import { SyncState } from './state';
 export interface ServerStart {
   client: ConfigServerClient;
   state: SyncState;
+  /** True when the server answered at start (with a config or without one). */
+  reachable?: boolean;
   /** The version the server answered with at start, if it answered. */
   fetched?: Extract<Fetched, { kind: 'config' }>;
   /** True when that version failed to apply before and was not tried again. */
@@ -32,6 +34,7 @@ export async function serverStart(settings: SyncSettings, configPath: string, lo
   const state = await SyncState.load(SyncState.pathFor(configPath), (message) => logger.warn(message));
   const start: ServerStart = { client, state };
   const fetched = await fetchAtStart(client, settings, logger);
+  start.reachable = fetched !== undefined;
   if (fetched?.kind !== 'config') return start;
   start.fetched = fetched;
   if (state.data.failedVersion === fetched.version) {
