@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { run } from './child-processes';
+import { run } from './helpers';
 
 /** promtool, from Debian's prometheus package, on the files in deploy/prometheus as an operator would copy them. */
 const prometheus = join(__dirname, '..', 'deploy', 'prometheus');

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { freePort, Service, waitFor } from './child-processes';
+import { freePort, Service, waitFor } from './helpers';
 
 /**
  * The exporter (the Jetson replay demo), the config server and a real Prometheus, all on the loopback, with

@@ -2,7 +2,7 @@ import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from './child-processes';
+import { run } from './helpers';
 
 /**
  * install.sh and uninstall.sh against a temporary root (systemctl --root enables the unit there), and the units
