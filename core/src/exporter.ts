@@ -3,7 +3,7 @@ import { ConfigFile } from './config/file';
 import { loadConfigFile, locateConfig, parseYaml, type ConfigSource, type LoadedConfig } from './config/load';
 import { parseConfig, type ExporterConfig } from './config/schema';
 import { watchFile } from './config/watch';
-import { describeError } from './errors';
+import { ExporterError, describeError } from './errors';
 import { createLogger } from './logger';
 import { ExpositionCache, type ExpositionFormat } from './metrics/exposition';
 import { SelfMetrics } from './metrics/self-metrics';
@@ -154,7 +154,10 @@ export class Exporter implements SyncHost {
   async start(): Promise<void> {
     await this.startCollectors(this.plan.collectors);
     this.scheduler.start();
-    if (!this.settings.readOnly) this.watcher = watchFile(this.configFile.path, () => void this.onFileChanged());
+    if (!this.settings.readOnly) {
+      await this.configFile.removeStaleTemporaries();
+      this.watcher = watchFile(this.configFile.path, () => void this.onFileChanged());
+    }
     this.sync?.start();
   }
 
@@ -239,6 +242,10 @@ export class Exporter implements SyncHost {
     try {
       await this.serialized(async () => {
         const { config, source, text } = await loadConfigFile(this.configFile.path);
+        // An editor that truncates before it writes, or a tool that crashed while saving: not a new config.
+        if (text !== undefined && text.trim() === '') {
+          throw new ExporterError('EME_CONFIG_PARSE', `${this.configFile.path}: the file is empty (still being written?); give it at least one key`);
+        }
         await this.apply(config, source, this.configFile.path);
         this.configFile.noteApplied(text);
         this.logger.info(`config reloaded from ${source === 'defaults' ? 'built-in defaults' : this.configFile.path}`);

@@ -82,6 +82,28 @@ describe('ConfigFile', () => {
     expect(await readdir(dir.path)).toEqual([]);
   });
 
+  test('writes a config from the server whose strings start with spaces or hold newlines so that they read back the same', async () => {
+    await writeFile(path, SEED_CONFIG);
+    const labels = { a: ' \n', b: '  two\nlines ', c: 'x"y\\z' };
+    await new ConfigFile(path).replaceWith({ device_type: 'jetson_orin', labels }, []);
+    expect(parse(await readFile(path, 'utf8')).labels).toEqual(labels);
+  });
+
+  test('removes the temporary files a writer that died left behind, and no one else\'s', async () => {
+    await writeFile(path, SEED_CONFIG);
+    await writeFile(join(dir.path, '.config.yaml.999999999.1.tmp'), 'half a conf');
+    await writeFile(join(dir.path, `.config.yaml.${process.pid}.7.tmp`), 'being written by this process');
+    await writeFile(join(dir.path, '.other.yaml.999999999.1.tmp'), 'another file');
+    await new ConfigFile(path).removeStaleTemporaries();
+    expect((await readdir(dir.path)).sort()).toEqual(['.config.yaml.' + process.pid + '.7.tmp', '.other.yaml.999999999.1.tmp', 'config.yaml'].sort());
+  });
+
+  test('refuses to write into a file that exists but is empty (an editor may be writing it)', async () => {
+    await writeFile(path, '');
+    await expect(new ConfigFile(path).setMetrics({ a: true })).rejects.toThrow(`${path}: not changed, because the file is empty`);
+    expect(await readFile(path, 'utf8')).toBe('');
+  });
+
   test('tells its own write over the config in force from an edit that must be reloaded', async () => {
     await writeFile(path, SEED_CONFIG);
     const file = new ConfigFile(path);

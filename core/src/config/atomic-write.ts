@@ -1,5 +1,5 @@
-import { constants } from 'node:fs';
-import { access, open, rename, stat, unlink } from 'node:fs/promises';
+import { constants, renameSync } from 'node:fs';
+import { access, open, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 let sequence = 0;
@@ -13,9 +13,10 @@ export class ChangedMeanwhileError extends Error {}
  * The new file keeps the original's mode (and owner, when root writes), and a file that may not be written (no
  * write permission for this user, or no write bit at all: someone froze it) is refused rather than replaced.
  * `stillCurrent`, checked just before the rename, lets the caller give up (ChangedMeanwhileError) when someone
- * else changed the file since it was read, instead of overwriting their edit.
+ * else changed the file since it was read, instead of overwriting their edit. It is synchronous, and so is the
+ * rename after it, so that nothing else this process does can come between the two.
  */
-export async function writeFileAtomic(path: string, text: string, stillCurrent: () => Promise<boolean> = async () => true): Promise<void> {
+export async function writeFileAtomic(path: string, text: string, stillCurrent: () => boolean = () => true): Promise<void> {
   const original = await stat(path).catch(() => undefined);
   if (original) {
     if ((original.mode & 0o222) === 0) throw new Error(`the file is read-only (mode ${(original.mode & 0o777).toString(8)})`);
@@ -32,8 +33,8 @@ export async function writeFileAtomic(path: string, text: string, stillCurrent: 
     } finally {
       await file.close();
     }
-    if (!(await stillCurrent())) throw new ChangedMeanwhileError(`${path} changed while it was being written`);
-    await rename(temporary, path);
+    if (!stillCurrent()) throw new ChangedMeanwhileError(`${path} changed while it was being written`);
+    renameSync(temporary, path);
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
     throw error;
@@ -44,4 +45,11 @@ export async function writeFileAtomic(path: string, text: string, stillCurrent: 
   } finally {
     await folder.close();
   }
+}
+
+/** The temporary files `writeFileAtomic` makes beside `path`, with the id of the process that made each. */
+export const TEMPORARY_NAME = (path: string) => new RegExp(`^\\.${escape(basename(path))}\\.(\\d+)\\.\\d+\\.tmp$`);
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, readFile, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Document, isMap, isScalar, parseDocument, type YAMLMap } from 'yaml';
 import { ExporterError, describeError } from '../errors';
-import { ChangedMeanwhileError, writeFileAtomic } from './atomic-write';
+import { ChangedMeanwhileError, TEMPORARY_NAME, writeFileAtomic } from './atomic-write';
 
 /** How often an edit is retried when the file keeps changing under it. */
 const EDIT_ATTEMPTS = 5;
@@ -25,6 +27,24 @@ export class ConfigFile {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new ExporterError('EME_CONFIG_READ', `${this.path}: cannot read: ${describeError(error)}`);
+    }
+  }
+
+  private readTextNow(): string | undefined {
+    try {
+      return readFileSync(this.path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Removes the temporary files that a process which died while writing left beside the file. */
+  async removeStaleTemporaries(): Promise<void> {
+    const pattern = TEMPORARY_NAME(this.path);
+    const entries = await readdir(dirname(this.path)).catch(() => [] as string[]);
+    for (const entry of entries) {
+      const pid = Number(pattern.exec(entry)?.[1]);
+      if (pid > 0 && pid !== process.pid && !isAlive(pid)) await unlink(join(dirname(this.path), entry)).catch(() => undefined);
     }
   }
 
@@ -86,7 +106,10 @@ export class ConfigFile {
         try {
           return await this.editOnce(change, seed);
         } catch (error) {
-          if (!(error instanceof ChangedMeanwhileError) || attempt === EDIT_ATTEMPTS) throw error;
+          if (!(error instanceof ChangedMeanwhileError)) throw error;
+          if (attempt === EDIT_ATTEMPTS) {
+            throw new ExporterError('EME_CONFIG_CONFLICT', `${this.path}: not changed, because the file kept changing while the change was being written; try again`);
+          }
         }
       }
     });
@@ -96,7 +119,10 @@ export class ConfigFile {
 
   private async editOnce(change: (document: Document) => void, seed: Readonly<Record<string, unknown>>): Promise<void> {
     const text = await this.readText();
-    const document = text === undefined || text.trim() === '' ? new Document({ ...seed }) : parseDocument(text);
+    if (text !== undefined && text.trim() === '') {
+      throw new ExporterError('EME_CONFIG_PARSE', `${this.path}: not changed, because the file is empty (still being written?); give it at least one key`);
+    }
+    const document = text === undefined ? new Document({ ...seed }) : parseDocument(text);
     if (document.errors.length > 0) {
       throw new ExporterError(
         'EME_CONFIG_PARSE',
@@ -108,9 +134,10 @@ export class ConfigFile {
       throw new ExporterError('EME_CONFIG_INVALID', `${this.path}: not changed, because the file is not a mapping of keys to values`);
     }
     change(document);
-    const output = document.toString();
+    // No block scalars: yaml writes a value such as " \n" as one that reads back as "\n"; quoted strings round-trip.
+    const output = document.toString({ blockQuote: false });
     try {
-      await writeFileAtomic(this.path, output, async () => (await this.readText()) === text);
+      await writeFileAtomic(this.path, output, () => this.readTextNow() === text);
     } catch (error) {
       if (error instanceof ChangedMeanwhileError) throw error;
       throw new ExporterError('EME_CONFIG_WRITE', `${this.path}: cannot write the change: ${describeError(error)}; the file is unchanged`);
@@ -137,4 +164,13 @@ function updateIn(document: Document, path: readonly string[], value: unknown): 
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { watch } from 'chokidar';
 
 /**
@@ -7,7 +8,14 @@ import { watch } from 'chokidar';
  */
 export function watchFile(path: string, onChange: () => void, debounceMs = 100): { close(): Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(path, { ignoreInitial: true, atomic: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
+  // The folder is watched, not the file: a file replaced by a rename is a new inode that a watch on the old one misses.
+  const folder = dirname(path);
+  const watcher = watch(folder, {
+    ignoreInitial: true,
+    depth: 0,
+    ignored: (candidate) => candidate !== folder && candidate !== path,
+    awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
+  });
   watcher.on('all', () => {
     clearTimeout(timer);
     timer = setTimeout(onChange, debounceMs);

@@ -44,7 +44,9 @@ export function mountManagementRoutes(app: Express, exporter: Exporter): void {
     try {
       await exporter.setMetrics(changes);
     } catch (error) {
-      response.status(500).json({ status: 'error', error: describeError(error) });
+      exporter.logger.error(`POST /metrics/enable not saved: ${describeError(error)}`);
+      const conflict = (error as { code?: string }).code === 'EME_CONFIG_CONFLICT';
+      response.status(conflict ? 409 : 500).json({ status: 'error', error: describeError(error) });
       return;
     }
     response.json({ status: 'success', updated: Object.keys(changes).length, metrics: changes });
