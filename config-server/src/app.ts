@@ -82,6 +82,9 @@ function checkDeviceAccess(req: Request, res: Response, next: NextFunction): voi
   next();
 }
 
+/** Seconds a client is asked to wait before retrying a write refused because the database is locked. */
+const LOCKED_RETRY_AFTER_S = 5;
+
 /** Every error as JSON `{error, ...details}`; a 5xx is logged, its details are not sent. */
 function answerErrors({ logger, bodyLimitBytes }: AppContext) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
@@ -91,16 +94,26 @@ function answerErrors({ logger, bodyLimitBytes }: AppContext) {
       res.destroy();
       return;
     }
+    if (status === 503) res.set('Retry-After', String(LOCKED_RETRY_AFTER_S));
     res.status(status).json(body);
   };
 }
 
 function errorResponse(error: unknown, bodyLimitBytes: number): { status: number; body: Record<string, unknown> } {
   if (error instanceof HttpError) return { status: error.status, body: { error: error.message, ...error.details } };
+  // Another process (a backup, the sqlite3 shell) has held the database's write lock beyond the busy timeout.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)) {
+    return { status: 503, body: { error: 'the database is locked by another process; nothing was stored, retry later' } };
+  }
   // Errors of body-parser and the router carry `status`, `expose` and, for bodies, a `type`.
   const { status, expose, type } = (error ?? {}) as { status?: unknown; expose?: unknown; type?: unknown };
   if (type === 'entity.too.large') {
     return { status: 413, body: { error: `the request body is larger than the limit of ${bodyLimitBytes} bytes` } };
+  }
+  // The router's error for a path parameter that is not valid percent-encoding, e.g. /config/%zz.
+  if (error instanceof URIError && status === 400) {
+    return { status: 400, body: { error: `the path is not valid percent-encoding: ${error.message}` } };
   }
   if (typeof status === 'number' && status >= 400 && status < 500 && expose === true) {
     return { status, body: { error: describeError(error) } };

@@ -4,16 +4,36 @@ import { DEVICE_TYPE_PATTERN } from './schema-patterns';
 
 export type BodyFormat = 'json' | 'yaml';
 
-/** The value in a request body; 400 naming the format and the parser's complaint when it is empty or malformed. */
+/** Deeper than any config; a body nested deeper would exhaust the stack of the recursive checks that follow. */
+const MAX_BODY_DEPTH = 64;
+
+/** The value in a request body; 400 naming the format and the parser's complaint when it is empty, malformed or nested too deep. */
 export function parseBody(text: string, format: BodyFormat): unknown {
   const formatName = format === 'json' ? 'JSON' : 'YAML';
   if (text.trim() === '') throw new HttpError(400, `the request body is empty: send the ${formatName} document`);
+  let value: unknown;
   try {
-    return format === 'json' ? JSON.parse(text) : parseYaml(text);
+    value = format === 'json' ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
     // YAML errors carry a code frame on the following lines; the first line names the place.
     throw new HttpError(400, `the request body is not valid ${formatName}: ${describeError(error).split('\n')[0]}`);
   }
+  if (nestsDeeperThan(value, MAX_BODY_DEPTH)) {
+    throw new HttpError(400, `the request body nests objects or lists more than ${MAX_BODY_DEPTH} levels deep`);
+  }
+  return value;
+}
+
+/** Whether objects and arrays in `value` nest more than `limit` levels deep; walks without recursion. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [inner, depth] = next;
+    if (typeof inner !== 'object' || inner === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(inner)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** What a device reports about itself: where Prometheus can scrape it, and how applying a config version went. */

@@ -57,7 +57,8 @@ export class JetsonCollector implements Collector {
     if (!this.latest) return [];
     const ageMs = now - this.latest.atMs;
     if (ageMs > this.staleMs) {
-      throw new Error(`the latest tegrastats line is ${seconds(ageMs)} s old (${limit}); waiting for the restarted tegrastats`);
+      // Without the age itself, which grows every cycle: a message that stays the same is logged once.
+      throw new Error(`the latest tegrastats line is over ${seconds(this.staleMs)} s old (${limit}) and the restarted tegrastats has printed no usable line yet`);
     }
     const { samples } = this.latest;
     return samples.some((sample) => sample.name === 'power_total_watts')

@@ -26,7 +26,8 @@ export class TegrastatsProcess {
   private child: ChildProcess | undefined;
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
-  private restartAtMs: number | undefined;
+  /** The wait before the restart that is scheduled, if any. */
+  private restartDelayMs: number | undefined;
   private stopping: Promise<void> | undefined;
   private lastStderr = '';
   private whyDown: string | undefined;
@@ -39,12 +40,15 @@ export class TegrastatsProcess {
     this.spawnChild();
   }
 
-  /** Why no child is running (not found, not permitted, exit code), with the time to the next restart; undefined while one runs. */
+  /**
+   * Why no child is running (not found, not permitted, exit code) and the wait before the next restart; undefined
+   * while one runs. The wait is the one scheduled, not a countdown: the message stays the same for as long as the
+   * failure lasts, so that it is logged once rather than at every collection.
+   */
   get failure(): string | undefined {
     if (this.whyDown === undefined) return undefined;
-    if (this.restartAtMs === undefined) return this.whyDown;
-    const seconds = Math.max(0, (this.restartAtMs - Date.now()) / 1000);
-    return `${this.whyDown}; restarting it in ${seconds.toFixed(1)} s`;
+    if (this.restartDelayMs === undefined) return this.whyDown;
+    return `${this.whyDown}; restarting it in ${(this.restartDelayMs / 1000).toFixed(1)} s`;
   }
 
   /** When the running child was started (`performance.now()`); undefined while none runs. */
@@ -77,7 +81,7 @@ export class TegrastatsProcess {
     this.child = child;
     this.spawnedAtMs = performance.now();
     this.whyDown = undefined;
-    this.restartAtMs = undefined;
+    this.restartDelayMs = undefined;
 
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (this.child !== child) return;
@@ -106,7 +110,7 @@ export class TegrastatsProcess {
     this.options.logger.warnOnce(why.split(': ')[0]!, why);
     const delay = Math.min(this.options.maxBackoffMs, INITIAL_BACKOFF_MS * 2 ** this.failures);
     this.failures += 1;
-    this.restartAtMs = Date.now() + delay;
+    this.restartDelayMs = delay;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.stopping) this.spawnChild();

@@ -9,15 +9,16 @@ export interface RaplOptions {
   sysfs_root: string;
 }
 
-/** One zone's counter across reads. */
+/** One series' counter across reads. */
 interface ZoneState {
   counter: MonotonicCounter;
   totalUj: number;
   atMs: number;
 }
 
-/** A zone as read this cycle: its monotonic total and, from its second read on, the energy and power since. */
+/** A zone as read this cycle: its series' labels, its monotonic total and, from its second read on, the energy and power since. */
 interface ZoneReading extends RaplZone {
+  labels: { zone: string; package: string };
   joules: number;
   deltaJoules?: number;
   watts?: number;
@@ -50,31 +51,36 @@ export class RaplCollector implements Collector {
     const { logger } = this.context;
     for (const failure of snapshot.failures) logger.warnOnce(`read:${failure.file}`, describeFailure(failure));
     for (const problem of problems) logger.warnOnce(`parse:${problem.file}`, `${problem.message}; skipping this zone`);
-    return this.samples(zones.map((zone) => this.update(zone, atMs)));
+    const labels = seriesLabels(zones);
+    return this.samples(zones.map((zone) => this.update(zone, labels.get(zone.dir)!, atMs)));
   }
 
-  private update(zone: RaplZone, atMs: number): ZoneReading {
-    const state = this.states.get(zone.dir);
+  /**
+   * Feeds a zone's counter to the state of its series. The state belongs to the series' labels, not to the zone's
+   * directory, so that a series never goes backwards when the kernel numbers the zones differently from one read
+   * to the next (the driver reloaded, a zone gone and back).
+   */
+  private update(zone: RaplZone, labels: ZoneReading['labels'], atMs: number): ZoneReading {
+    const key = JSON.stringify([labels.zone, labels.package]);
+    const state = this.states.get(key);
     if (!state) {
       const counter = new MonotonicCounter(zone.maxEnergyRangeUj);
       const totalUj = counter.update(zone.energyUj);
-      this.states.set(zone.dir, { counter, totalUj, atMs });
-      return { ...zone, joules: totalUj / 1e6 };
+      this.states.set(key, { counter, totalUj, atMs });
+      return { ...zone, labels, joules: totalUj / 1e6 };
     }
     const totalUj = state.counter.update(zone.energyUj);
     const deltaJoules = (totalUj - state.totalUj) / 1e6;
     const seconds = (atMs - state.atMs) / 1000;
     Object.assign(state, { totalUj, atMs });
-    return { ...zone, joules: totalUj / 1e6, deltaJoules, watts: seconds > 0 ? deltaJoules / seconds : undefined };
+    return { ...zone, labels, joules: totalUj / 1e6, deltaJoules, watts: seconds > 0 ? deltaJoules / seconds : undefined };
   }
 
   private samples(readings: readonly ZoneReading[]): Sample[] {
-    const labels = seriesLabels(readings);
     const samples: Sample[] = [];
     for (const reading of readings) {
-      const zoneLabels = labels.get(reading.dir)!;
-      samples.push({ name: 'rapl_energy_joules_total', value: reading.joules, labels: zoneLabels });
-      if (reading.watts !== undefined) samples.push({ name: 'rapl_power_watts', value: reading.watts, labels: zoneLabels });
+      samples.push({ name: 'rapl_energy_joules_total', value: reading.joules, labels: reading.labels });
+      if (reading.watts !== undefined) samples.push({ name: 'rapl_power_watts', value: reading.watts, labels: reading.labels });
     }
     const whole = wholeDeviceZones(readings);
     this.energyJoules += whole.reduce((sum, reading) => sum + (reading.deltaJoules ?? 0), 0);

@@ -116,16 +116,21 @@ function compareDirs(a: string, b: string): number {
 /**
  * The labels of each zone's series, by directory: `{zone, package}`. The kernel names zones uniquely within a
  * package, but should two zones ever share both names, each of them gets its directory appended to the zone
- * label (`core@intel-rapl:0:0`), so that no series is emitted twice.
+ * label (`core@intel-rapl:0:0`); and should that still collide (a zone named like that), `#2`, `#3`, ... as well,
+ * so that no series is emitted twice.
  */
 export function seriesLabels(zones: readonly RaplZone[]): Map<string, { zone: string; package: string }> {
-  const key = (zone: RaplZone): string => JSON.stringify([zone.zone, zone.package]);
+  const key = (zone: string, pkg: string): string => JSON.stringify([zone, pkg]);
   const counts = new Map<string, number>();
-  for (const zone of zones) counts.set(key(zone), (counts.get(key(zone)) ?? 0) + 1);
+  for (const zone of zones) counts.set(key(zone.zone, zone.package), (counts.get(key(zone.zone, zone.package)) ?? 0) + 1);
+  const taken = new Set<string>();
   return new Map(
-    zones.map((zone) => [
-      zone.dir,
-      { zone: counts.get(key(zone))! > 1 ? `${zone.zone}@${zone.dir}` : zone.zone, package: zone.package },
-    ]),
+    zones.map((zone) => {
+      const tagged = counts.get(key(zone.zone, zone.package))! > 1 ? `${zone.zone}@${zone.dir}` : zone.zone;
+      let label = tagged;
+      for (let n = 2; taken.has(key(label, zone.package)); n++) label = `${tagged}#${n}`;
+      taken.add(key(label, zone.package));
+      return [zone.dir, { zone: label, package: zone.package }];
+    }),
   );
 }

@@ -157,10 +157,21 @@ function temperatures(zones: readonly ThermalZone[], where: Where, problems: Pro
   });
 }
 
-/** Names the items; where several share a name, each of them gets `@<tag>` appended. */
+/**
+ * Names the items; where several share a name, each of them gets `@<tag>` appended. A name that still collides
+ * (a chip whose own name is another's tagged one, such as `ina219@hwmon1`) gets `#2`, `#3`, ... as well, so that
+ * no two series end up with the same labels.
+ */
 function uniqueNames<T>(items: readonly T[], name: (item: T) => string, tag: (item: T) => string): string[] {
   const names = items.map(name);
-  return names.map((itemName, i) => (names.indexOf(itemName) !== names.lastIndexOf(itemName) ? `${itemName}@${tag(items[i]!)}` : itemName));
+  const taken = new Set<string>();
+  return names.map((itemName, i) => {
+    const tagged = names.indexOf(itemName) !== names.lastIndexOf(itemName) ? `${itemName}@${tag(items[i]!)}` : itemName;
+    let unique = tagged;
+    for (let n = 2; taken.has(unique); n++) unique = `${tagged}#${n}`;
+    taken.add(unique);
+    return unique;
+  });
 }
 
 /** Tells apart readings of one kind that share a sensor name by their channel. */

@@ -69,7 +69,9 @@ export class Ina260Collector implements Collector {
     samples.push(...(await this.raspberryPiSamples()));
     const rails = this.vcgencmd.pmicRails;
     if (this.sensors.length === 0 && rails && rails.value.length > 0) {
-      total = { watts: rails.value.reduce((sum, rail) => sum + rail.watts, 0), atMs: rails.atMs };
+      const watts = rails.value.reduce((sum, rail) => sum + rail.watts, 0);
+      // Finite rails can still add up to Infinity; such a sum is no reading.
+      if (Number.isFinite(watts)) total = { watts, atMs: rails.atMs };
     }
     if (total) {
       samples.push(

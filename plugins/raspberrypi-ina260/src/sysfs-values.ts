@@ -5,7 +5,10 @@
 /** A thermal zone's `temp`: an integer in millidegrees Celsius (Linux Documentation/driver-api/thermal/sysfs-api). */
 export function parseMillidegreesCelsius(text: string, path: string): number {
   const trimmed = text.trim();
-  if (!/^-?\d+$/.test(trimmed)) throw new Error(`${path} holds ${JSON.stringify(trimmed)}, not millidegrees Celsius`);
+  // A whole number too large to hold exactly is no temperature either (it would come out as Infinity).
+  if (!/^-?\d+$/.test(trimmed) || !Number.isSafeInteger(Number(trimmed))) {
+    throw new Error(`${path} holds ${JSON.stringify(trimmed)}, not millidegrees Celsius`);
+  }
   return Number(trimmed) / 1000;
 }
 

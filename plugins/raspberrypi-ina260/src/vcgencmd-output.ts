@@ -43,7 +43,8 @@ const READING = /^\s*(\S+)_([AV])\s+(?:current|volt)\(\d+\)=(\d+(?:\.\d+)?)([AV]
 /**
  * The rails of a Raspberry Pi 5's PMIC that report both a current (`<RAIL>_A`) and a voltage (`<RAIL>_V`),
  * paired by name (their channel numbers differ), in the order the PMIC lists their currents. Voltage-only
- * channels (EXT5V, BATT) carry no current and so give no power. Lines that are not readings are skipped.
+ * channels (EXT5V, BATT) carry no current and so give no power. Lines that are not readings are skipped, as are
+ * numbers too large to be one (they, or the power computed from them, would come out as Infinity).
  */
 export function parsePmicAdc(output: string): PmicRail[] {
   const amps = new Map<string, number>();
@@ -55,7 +56,7 @@ export function parsePmicAdc(output: string): PmicRail[] {
   }
   return [...amps].flatMap(([rail, a]) => {
     const v = volts.get(rail);
-    return v === undefined ? [] : [{ rail, amps: a, volts: v, watts: a * v }];
+    return v === undefined || !Number.isFinite(a * v) ? [] : [{ rail, amps: a, volts: v, watts: a * v }];
   });
 }
 

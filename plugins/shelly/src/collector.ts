@@ -93,12 +93,11 @@ export class ShellyCollector implements Collector {
     const channelPower = samples.filter((sample) => sample.name === POWER_METRIC && sample.labels?.phase === undefined);
     const channelEnergy = [...this.energy.values()].filter((series) => series.channelSum);
     const totals: Sample[] = [];
-    if (channelPower.length > 0) {
-      totals.push({ name: 'power_total_watts', value: sum(channelPower.map((sample) => sample.value)), labels });
-    }
-    if (channelEnergy.length > 0) {
-      totals.push({ name: 'energy_joules_total', value: sum(channelEnergy.map((series) => series.counter.total)), labels });
-    }
+    // Finite readings can still add up to Infinity; such a sum is left out like any non-finite reading.
+    const power = sum(channelPower.map((sample) => sample.value));
+    if (channelPower.length > 0 && Number.isFinite(power)) totals.push({ name: 'power_total_watts', value: power, labels });
+    const energy = sum(channelEnergy.map((series) => series.counter.total));
+    if (channelEnergy.length > 0 && Number.isFinite(energy)) totals.push({ name: 'energy_joules_total', value: energy, labels });
     return totals;
   }
 
