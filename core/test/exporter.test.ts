@@ -3,46 +3,40 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Exporter } from '../src/exporter';
-import { memoryLogger, pluginSource, seriesValue, tempDir, waitFor, writePackage } from './helpers';
+import { exporterSandbox, memoryLogger, pluginSource, seriesValue, waitFor, writePackage, type ExporterSandbox } from './helpers';
 
 describe('Exporter', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
+  let sandbox: ExporterSandbox;
   let exporter: Exporter | undefined;
   let configPath: string;
   const log = memoryLogger();
 
   beforeEach(async () => {
-    dir = await tempDir();
     log.lines.length = 0;
-    configPath = join(dir.path, 'config.yaml');
-    const nodeModules = join(dir.path, 'node_modules');
-    await writePackage(nodeModules, 'edge-collector-good', { 'index.js': pluginSource('edge-collector-good', 'good', 'good') });
-    await writePackage(nodeModules, 'edge-collector-flaky', {
-      'index.js': pluginSource('edge-collector-flaky', 'flaky', 'flaky', "throw new Error('sensor at 0x40 did not answer');"),
-    });
-    await writePackage(nodeModules, 'edge-collector-hangs', {
-      'index.js': pluginSource('edge-collector-hangs', 'hangs', 'hangs', 'return new Promise(() => {});'),
-    });
-    await writePackage(nodeModules, 'edge-collector-sloppy', {
-      'index.js': pluginSource(
-        'edge-collector-sloppy',
-        'sloppy',
-        'sloppy',
-        "return [{ name: 'sloppy_power_watts', value: 2, labels: { sensor: 'a' } }, { name: 'undeclared_thing', value: 1 }, { name: 'sloppy_power_watts', value: Infinity, labels: { sensor: 'b' } }, { name: 'good_power_watts', value: 9, labels: { sensor: 'main' } }];",
-      ),
-    });
+    sandbox = await exporterSandbox(
+      {
+        'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good'),
+        'edge-collector-flaky': pluginSource('edge-collector-flaky', 'flaky', 'flaky', "throw new Error('sensor at 0x40 did not answer');"),
+        'edge-collector-hangs': pluginSource('edge-collector-hangs', 'hangs', 'hangs', 'return new Promise(() => {});'),
+        'edge-collector-sloppy': pluginSource(
+          'edge-collector-sloppy',
+          'sloppy',
+          'sloppy',
+          "return [{ name: 'sloppy_power_watts', value: 2, labels: { sensor: 'a' } }, { name: 'undeclared_thing', value: 1 }, { name: 'sloppy_power_watts', value: Infinity, labels: { sensor: 'b' } }, { name: 'good_power_watts', value: 9, labels: { sensor: 'main' } }];",
+        ),
+      },
+      log.logger,
+    );
+    configPath = sandbox.configPath;
   });
 
   afterEach(async () => {
-    await exporter?.stop();
     exporter = undefined;
-    await dir.cleanup();
+    await sandbox.stop();
   });
 
   async function start(config: string): Promise<Exporter> {
-    await writeFile(configPath, config);
-    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
-    await exporter.start();
+    exporter = await sandbox.start(config);
     return exporter;
   }
 
@@ -110,7 +104,7 @@ metrics:
 
   test('discovers metrics with new_metrics_default and saves them to the file', async () => {
     const sourceWithRails = pluginSource('edge-collector-rails', 'rails', 'rails', "return [{ name: 'rails_rail_vdd_in_watts', value: 5 }, { name: 'rails_rail_vdd_gpu_watts', value: 1 }];");
-    await writePackage(join(dir.path, 'node_modules'), 'edge-collector-rails', { 'index.js': sourceWithRails });
+    await writePackage(join(sandbox.path, 'node_modules'), 'edge-collector-rails', { 'index.js': sourceWithRails });
     await start('device_type: rails\ninterval: 0.2\n');
     await waitFor(async () => parse(await readFile(configPath, 'utf8')).metrics, 'the discovered metrics in the file');
     expect(parse(await readFile(configPath, 'utf8')).metrics).toEqual({ rails_rail_vdd_in_watts: false, rails_rail_vdd_gpu_watts: false });
@@ -160,7 +154,7 @@ metrics:
 
   test('invalid plugin options at start name the plugin and the field', async () => {
     await writeFile(configPath, 'device_type: good\noptions:\n  scale: big\n');
-    await expect(Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger })).rejects.toThrow(
+    await expect(Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger })).rejects.toThrow(
       `invalid options for edge-collector-good: ${configPath}: options.scale: must be a number`,
     );
   });

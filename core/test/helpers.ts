@@ -1,6 +1,8 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Exporter } from '../src/exporter';
+import { serve, type Listening } from '../src/http/server';
 import { createLogger } from '../src/logger';
 
 /** A fresh folder under the OS temp dir, removed by the returned cleanup. */
@@ -50,6 +52,51 @@ exports.create = (options, context) => {
   };
 };
 `;
+}
+
+/**
+ * A temp folder with `plugins` (package name → source of its index.js) in its node_modules, where one exporter
+ * runs on `configPath`. `stop()` undoes whatever was started, in order: listener, exporter, folder.
+ */
+export interface ExporterSandbox {
+  path: string;
+  configPath: string;
+  /** Writes `config` to `configPath`, then creates and starts the exporter. */
+  start(config: string, env?: NodeJS.ProcessEnv): Promise<Exporter>;
+  /** `start`, then serves the exporter over HTTP. */
+  serve(config: string, env?: NodeJS.ProcessEnv): Promise<{ exporter: Exporter; listening: Listening }>;
+  stop(): Promise<void>;
+}
+
+export async function exporterSandbox(plugins: Record<string, string>, logger: ReturnType<typeof createLogger>): Promise<ExporterSandbox> {
+  const dir = await tempDir();
+  const configPath = join(dir.path, 'config.yaml');
+  for (const [name, source] of Object.entries(plugins)) await writePackage(join(dir.path, 'node_modules'), name, { 'index.js': source });
+  let exporter: Exporter | undefined;
+  let listening: Listening | undefined;
+  const start = async (config: string, env: NodeJS.ProcessEnv = {}): Promise<Exporter> => {
+    if (exporter) throw new Error('this sandbox already runs an exporter');
+    await writeFile(configPath, config);
+    exporter = await Exporter.create({ configPath, cwd: dir.path, env, logger });
+    await exporter.start();
+    return exporter;
+  };
+  return {
+    path: dir.path,
+    configPath,
+    start,
+    async serve(config, env) {
+      const started = await start(config, env);
+      listening = await serve(started);
+      return { exporter: started, listening };
+    },
+    async stop() {
+      await listening?.close();
+      await exporter?.stop();
+      listening = exporter = undefined;
+      await dir.cleanup();
+    },
+  };
 }
 
 /** A logger that keeps its lines in `lines`. */

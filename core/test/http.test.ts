@@ -1,10 +1,9 @@
 import { createServer } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Exporter } from '../src/exporter';
 import { serve, type Listening } from '../src/http/server';
-import { memoryLogger, pluginSource, tempDir, waitFor, writePackage } from './helpers';
+import { exporterSandbox, memoryLogger, pluginSource, waitFor, type ExporterSandbox } from './helpers';
 
 /** A port that was free a moment ago (bound to 0, read, released). */
 function freePort(): Promise<number> {
@@ -19,17 +18,14 @@ function freePort(): Promise<number> {
 }
 
 describe('HTTP routes', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
+  let sandbox: ExporterSandbox;
   let exporter: Exporter;
   let listening: Listening;
   let configPath: string;
   const log = memoryLogger();
 
   async function start(config: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
-    await writeFile(configPath, config);
-    exporter = await Exporter.create({ configPath, cwd: dir.path, env, logger: log.logger });
-    await exporter.start();
-    listening = await serve(exporter);
+    ({ exporter, listening } = await sandbox.serve(config, env));
   }
 
   const metricsUrl = (path: string) => `http://127.0.0.1:${listening.port}${path}`;
@@ -38,17 +34,12 @@ describe('HTTP routes', () => {
     fetch(manageUrl(path), { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
 
   beforeEach(async () => {
-    dir = await tempDir();
     log.lines.length = 0;
-    configPath = join(dir.path, 'config.yaml');
-    await writePackage(join(dir.path, 'node_modules'), 'edge-collector-good', { 'index.js': pluginSource('edge-collector-good', 'good', 'good') });
+    sandbox = await exporterSandbox({ 'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good') }, log.logger);
+    configPath = sandbox.configPath;
   });
 
-  afterEach(async () => {
-    await listening?.close();
-    await exporter?.stop();
-    await dir.cleanup();
-  });
+  afterEach(() => sandbox.stop());
 
   describe('on separate ports', () => {
     beforeEach(async () => {
@@ -133,7 +124,7 @@ describe('HTTP routes', () => {
     });
 
     test('a port in use is a one-line error naming the port and the setting', async () => {
-      const second = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
+      const second = await Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger });
       await expect(serve(second)).rejects.toThrow(`port ${listening.port} on 127.0.0.1 is already in use: set 'port' in the config to a free port, or stop the program using it`);
       await second.stop();
     });

@@ -1,12 +1,11 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { Exporter } from '../src/exporter';
-import { serve, type Listening } from '../src/http/server';
-import { memoryLogger, pluginSource, tempDir, waitFor, writePackage } from './helpers';
+import type { Exporter } from '../src/exporter';
+import type { Listening } from '../src/http/server';
+import { exporterSandbox, memoryLogger, pluginSource, waitFor, type ExporterSandbox } from './helpers';
 
 /**
  * The HTTP listener of a real exporter (metrics and management routes on one port, with a token) answering
@@ -82,28 +81,20 @@ const body = fc.oneof(
 );
 
 describe('the management API on generated requests', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
+  let sandbox: ExporterSandbox;
   let exporter: Exporter;
   let listening: Listening;
   let configPath: string;
   const log = memoryLogger();
 
   beforeAll(async () => {
-    dir = await tempDir();
-    configPath = join(dir.path, 'config.yaml');
-    await writePackage(join(dir.path, 'node_modules'), 'edge-collector-good', { 'index.js': pluginSource('edge-collector-good', 'good', 'good') });
-    await writeFile(configPath, `device_type: good\ninterval: 0.1\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\nmanagement_token: ${TOKEN}\nmetrics:\n  good_power_watts: true\n`);
-    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
-    await exporter.start();
-    listening = await serve(exporter);
+    sandbox = await exporterSandbox({ 'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good') }, log.logger);
+    configPath = sandbox.configPath;
+    ({ exporter, listening } = await sandbox.serve(`device_type: good\ninterval: 0.1\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\nmanagement_token: ${TOKEN}\nmetrics:\n  good_power_watts: true\n`));
     await waitFor(() => exporter.metricsText('prometheus').includes('good_power_watts{'), 'a first cycle');
   });
 
-  afterAll(async () => {
-    await listening.close();
-    await exporter.stop();
-    await dir.cleanup();
-  });
+  afterAll(() => sandbox.stop());
 
   test('1500 generated requests: a 2xx only where the request is right, else a 4xx, never a 5xx; nothing changes', async () => {
     const before = await readFile(configPath, 'utf8');

@@ -6,7 +6,7 @@ import { loadConfigFile } from '../src/config/load';
 import { Exporter } from '../src/exporter';
 import { serve, type Listening } from '../src/http/server';
 import { asUnprivileged } from '../src/testing';
-import { memoryLogger, pluginSource, tempDir, waitFor, writePackage } from './helpers';
+import { exporterSandbox, memoryLogger, pluginSource, tempDir, waitFor, writePackage, type ExporterSandbox } from './helpers';
 
 /**
  * The config file under crashes, concurrency and a disk that refuses writes: a change that was acknowledged is
@@ -91,29 +91,21 @@ const file = new ConfigFile(process.argv[1]);
 });
 
 describe('config.yaml under concurrent API changes, reloads and hand edits', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
+  let sandbox: ExporterSandbox;
   let exporter: Exporter;
   let listening: Listening;
   let configPath: string;
   const log = memoryLogger();
 
   beforeEach(async () => {
-    dir = await tempDir();
-    configPath = join(dir.path, 'config.yaml');
-    await writePackage(join(dir.path, 'node_modules'), 'edge-collector-good', { 'index.js': pluginSource('edge-collector-good', 'good', 'good') });
+    sandbox = await exporterSandbox({ 'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good') }, log.logger);
+    configPath = sandbox.configPath;
   });
 
-  afterEach(async () => {
-    await listening?.close();
-    await exporter?.stop();
-    await dir.cleanup();
-  });
+  afterEach(() => sandbox.stop());
 
   async function start(config: string): Promise<void> {
-    await writeFile(configPath, config);
-    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
-    await exporter.start();
-    listening = await serve(exporter);
+    ({ exporter, listening } = await sandbox.serve(config));
   }
 
   const url = (path: string) => `http://127.0.0.1:${listening.port}${path}`;
@@ -176,7 +168,7 @@ describe('config.yaml under concurrent API changes, reloads and hand edits', () 
     expect(lost).toEqual([]);
     expect([apiAcknowledged.size, editsAcknowledged.size]).toEqual([160, 20]);
     expect((await readFile(configPath, 'utf8')).startsWith('# kept by hand\n')).toBe(true);
-    expect((await readdir(dir.path)).filter((entry) => entry.endsWith('.tmp'))).toEqual([]);
+    expect((await readdir(sandbox.path)).filter((entry) => entry.endsWith('.tmp'))).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@ import { ConfigFile } from '../src/config/file';
 import { ExporterError } from '../src/errors';
 import { Exporter } from '../src/exporter';
 import { asUnprivileged } from '../src/testing';
-import { memoryLogger, pluginSource, tempDir, waitFor, writePackage } from './helpers';
+import { exporterSandbox, memoryLogger, pluginSource, tempDir, waitFor, type ExporterSandbox } from './helpers';
 
 /**
  * Races between the exporter's writes, reloads and hand edits of config.yaml, and what a write does to the
@@ -33,33 +33,32 @@ exports.create = (options) => ({
 }
 
 describe('races around config.yaml', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
+  let sandbox: ExporterSandbox;
+  // The exporter a test starts by itself, outside the sandbox.
   let exporter: Exporter | undefined;
   let configPath: string;
   const log = memoryLogger();
 
   beforeEach(async () => {
-    dir = await tempDir();
     log.lines.length = 0;
-    configPath = join(dir.path, 'config.yaml');
-    const nodeModules = join(dir.path, 'node_modules');
-    await writePackage(nodeModules, 'edge-collector-good', { 'index.js': pluginSource('edge-collector-good', 'good', 'good') });
-    await writePackage(nodeModules, 'edge-collector-slowa', { 'index.js': slowPlugin('edge-collector-slowa', 'slowa', 'slowa') });
-    await writePackage(nodeModules, 'edge-collector-slowb', { 'index.js': slowPlugin('edge-collector-slowb', 'slowb', 'slowb') });
+    sandbox = await exporterSandbox(
+      {
+        'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good'),
+        'edge-collector-slowa': slowPlugin('edge-collector-slowa', 'slowa', 'slowa'),
+        'edge-collector-slowb': slowPlugin('edge-collector-slowb', 'slowb', 'slowb'),
+      },
+      log.logger,
+    );
+    configPath = sandbox.configPath;
   });
 
   afterEach(async () => {
     await exporter?.stop();
     exporter = undefined;
-    await dir.cleanup();
+    await sandbox.stop();
   });
 
-  async function start(config: string): Promise<Exporter> {
-    await writeFile(configPath, config);
-    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
-    await exporter.start();
-    return exporter;
-  }
+  const start = (config: string): Promise<Exporter> => sandbox.start(config);
 
   test('two reloads that overlap: the newer file wins, even when the older one takes longer to apply', async () => {
     const config = (options: string, rest = '') => `device_type: slowa\ninterval: 0.1\nmetrics:\n  slowa_power_watts: true\noptions:\n${options}${rest}`;
@@ -96,15 +95,15 @@ describe('races around config.yaml', () => {
   });
 
   test('a metric discovered while the file cannot be written is saved once it can', async () => {
-    await chmod(dir.path, 0o755);
-    const configDir = join(dir.path, 'etc');
+    await chmod(sandbox.path, 0o755);
+    const configDir = join(sandbox.path, 'etc');
     await mkdir(configDir);
     configPath = join(configDir, 'config.yaml');
     await writeFile(configPath, 'device_type: good\ninterval: 0.1\n');
     await chmod(configDir, 0o555);
     try {
       await asUnprivileged(async () => {
-        exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
+        exporter = await Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger });
         await exporter.start();
         await waitFor(() => log.lines.some((line) => line.includes('discovered metrics not saved')), 'the failed save to be logged');
       });

@@ -1,9 +1,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Exporter } from '../src/exporter';
-import { serve, type Listening } from '../src/http/server';
-import { memoryLogger, pluginSource, seriesValue, tempDir, waitFor, writePackage } from './helpers';
+import type { Listening } from '../src/http/server';
+import { exporterSandbox, memoryLogger, pluginSource, seriesValue, waitFor, writePackage, type ExporterSandbox } from './helpers';
 
 /**
  * Faults of a plugin, injected and taken away again through a control file while the real exporter runs: a
@@ -11,18 +10,15 @@ import { memoryLogger, pluginSource, seriesValue, tempDir, waitFor, writePackage
  * and the log (once per fault), leave the other collector and the scrapes alone, and end when the fault goes.
  */
 describe('a plugin that fails, injected again and again', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
-  let exporter: Exporter;
+  let sandbox: ExporterSandbox;
   let listening: Listening;
   let faultFile: string;
   const log = memoryLogger();
 
   beforeEach(async () => {
-    dir = await tempDir();
     log.lines.length = 0;
-    faultFile = join(dir.path, 'fault');
-    const nodeModules = join(dir.path, 'node_modules');
-    await writePackage(nodeModules, 'edge-collector-good', { 'index.js': pluginSource('edge-collector-good', 'good', 'good') });
+    sandbox = await exporterSandbox({ 'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good') }, log.logger);
+    faultFile = join(sandbox.path, 'fault');
     // `throw`: collect() throws; `hang`: collect() returns only once the file is gone.
     const faulty = `
 const fs = require('node:fs');
@@ -31,18 +27,13 @@ const sample = [{ name: 'faulty_power_watts', value: 2, labels: { sensor: 'main'
 if (fault() === 'throw') throw new Error('sensor at 0x41 did not answer');
 if (fault() === 'hang') return new Promise((resolve) => { const poll = setInterval(() => { if (fault() !== 'hang') { clearInterval(poll); resolve(sample); } }, 20); });
 return sample;`;
-    await writePackage(nodeModules, 'edge-collector-faulty', { 'index.js': pluginSource('edge-collector-faulty', 'faulty', 'faulty', faulty) });
-    await writeFile(join(dir.path, 'config.yaml'), 'device_type: good\ninterval: 0.1\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\nnew_metrics_default: true\ncollectors:\n  - type: faulty\n');
-    exporter = await Exporter.create({ configPath: join(dir.path, 'config.yaml'), cwd: dir.path, env: {}, logger: log.logger });
-    await exporter.start();
-    listening = await serve(exporter);
+    await writePackage(join(sandbox.path, 'node_modules'), 'edge-collector-faulty', { 'index.js': pluginSource('edge-collector-faulty', 'faulty', 'faulty', faulty) });
+    ({ listening } = await sandbox.serve('device_type: good\ninterval: 0.1\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\nnew_metrics_default: true\ncollectors:\n  - type: faulty\n'));
   });
 
   afterEach(async () => {
     await rm(faultFile, { force: true });
-    await listening.close();
-    await exporter.stop();
-    await dir.cleanup();
+    await sandbox.stop();
   });
 
   const labels = (collector: string) => `{device_type="good",hostname="${hostname()}",collector="${collector}"}`;

@@ -1,9 +1,8 @@
 import { rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { Exporter } from '../src/exporter';
-import { serve, type Listening } from '../src/http/server';
-import { memoryLogger, pluginSource, tempDir, waitFor, writePackage } from './helpers';
+import type { Exporter } from '../src/exporter';
+import type { Listening } from '../src/http/server';
+import { exporterSandbox, memoryLogger, pluginSource, waitFor, type ExporterSandbox } from './helpers';
 
 /**
  * /metrics scraped as fast as eight clients can for a few seconds while metrics are switched on and off through
@@ -15,29 +14,21 @@ const HAMMER_MS = 3000;
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$/;
 
 describe('/metrics under load while the config changes', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
+  let sandbox: ExporterSandbox;
   let exporter: Exporter;
   let listening: Listening;
   let configPath: string;
   const log = memoryLogger();
 
   beforeAll(async () => {
-    dir = await tempDir();
-    configPath = join(dir.path, 'config.yaml');
     const rails = "return [{ name: 'good_power_watts', value: 1.5, labels: { sensor: 'main' } }, { name: 'good_rail_a_watts', value: 1 }, { name: 'good_rail_b_watts', value: 2 }];";
-    await writePackage(join(dir.path, 'node_modules'), 'edge-collector-good', { 'index.js': pluginSource('edge-collector-good', 'good', 'good', rails) });
-    await writeFile(configPath, config(0, true));
-    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
-    await exporter.start();
-    listening = await serve(exporter);
+    sandbox = await exporterSandbox({ 'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good', rails) }, log.logger);
+    configPath = sandbox.configPath;
+    ({ exporter, listening } = await sandbox.serve(config(0, true)));
     await waitFor(() => exporter.metricsText('prometheus').includes('good_rail_a_watts{'), 'a first cycle');
   });
 
-  afterAll(async () => {
-    await listening.close();
-    await exporter.stop();
-    await dir.cleanup();
-  });
+  afterAll(() => sandbox.stop());
 
   /** Generation `n` of the config: two labels that must always be served together, and the two rails. */
   function config(n: number, rails: boolean): string {

@@ -1,12 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { Exporter } from '../src/exporter';
-import { serve, type Listening } from '../src/http/server';
-import { memoryLogger, pluginSource, tempDir, waitFor, writePackage } from './helpers';
+import type { Exporter } from '../src/exporter';
+import type { Listening } from '../src/http/server';
+import { exporterSandbox, memoryLogger, pluginSource, waitFor, type ExporterSandbox } from './helpers';
 
 /**
  * What an attacker can put into /metrics, the config file and the log: label values and metric names carrying
@@ -44,7 +43,7 @@ function parseExposition(text: string): Series[] {
 }
 
 describe('injection and secrets', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
+  let sandbox: ExporterSandbox;
   let exporter: Exporter;
   let listening: Listening;
   let configPath: string;
@@ -54,25 +53,21 @@ describe('injection and secrets', () => {
   const base = { device_type: 'good', interval: 0.05, port: 0, reload_port: 0, listen_address: '127.0.0.1', management_token: TOKEN, metrics: { good_power_watts: true, forger_power_watts: true } };
 
   beforeAll(async () => {
-    dir = await tempDir();
-    configPath = join(dir.path, 'config.yaml');
-    const nodeModules = join(dir.path, 'node_modules');
-    await writePackage(nodeModules, 'edge-collector-good', { 'index.js': pluginSource('edge-collector-good', 'good', 'good') });
     // A plugin whose label values try to end the series and start a forged one.
     const forging = `return [{ name: 'forger_power_watts', value: 1, labels: { sensor: 'x"} 1\\nforged_metric{a="b"} 666\\n# TYPE forged_metric gauge\\n{\\\\' } }];`;
-    await writePackage(nodeModules, 'edge-collector-forger', { 'index.js': pluginSource('edge-collector-forger', 'forger', 'forger', forging) });
-    await writeFile(configPath, stringify({ ...base, collectors: [{ type: 'forger' }] }));
-    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
-    await exporter.start();
-    listening = await serve(exporter);
+    sandbox = await exporterSandbox(
+      {
+        'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good'),
+        'edge-collector-forger': pluginSource('edge-collector-forger', 'forger', 'forger', forging),
+      },
+      log.logger,
+    );
+    configPath = sandbox.configPath;
+    ({ exporter, listening } = await sandbox.serve(stringify({ ...base, collectors: [{ type: 'forger' }] })));
     await waitFor(() => exporter.metricsText('prometheus').includes('forger_power_watts{'), 'a first cycle');
   });
 
-  afterAll(async () => {
-    await listening.close();
-    await exporter.stop();
-    await dir.cleanup();
-  });
+  afterAll(() => sandbox.stop());
 
   const url = (path: string) => `http://127.0.0.1:${listening.port}${path}`;
   const scrape = async (accept?: string) => (await fetch(url('/metrics'), accept ? { headers: { accept } } : {})).text();
