@@ -1,0 +1,112 @@
+'use strict';
+// The results as the rows of one table: figure, subject, value, the peer it is compared with, target, verdict.
+
+const { TARGETS, verdict, MIB } = require('./targets');
+
+const HEADER = ['figure', 'subject', 'value', 'compared with', 'target', 'verdict'];
+/** node_exporter serves about 500 series: the per-scrape target compares like with like up to here. */
+const COMPARABLE_SERIES = 2000;
+
+const number = (value, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ms = (value) => `${number(value, value < 10 ? 2 : 0)} ms`;
+const mib = (bytes) => `${number(bytes / MIB, 1)} MiB`;
+const kib = (bytes) => `${bytes >= 0 ? '+' : ''}${number(bytes / 1024, 0)} KiB`;
+const times = (ratio) => `${number(ratio, ratio < 10 ? 2 : 1)}×`;
+
+/** A row with a target: the verdict is worked out from `value`. */
+function judged(figure, subject, shown, compared, target, value) {
+  return [figure, subject, shown, compared, target.text, verdict(value, target)];
+}
+
+function plain(figure, subject, shown, compared = '') {
+  return [figure, subject, shown, compared, '', ''];
+}
+
+function scrapeRows({ nodeExporter, subjects }) {
+  const rows = [];
+  for (const [name, result] of Object.entries(subjects)) {
+    const subject = `${result.label}: ${number(result.series)} series`;
+    const { ours, bare } = result;
+    const vsNodeExporter = `${times(result.perScrapeVsNodeExporter)} node_exporter, ${times(result.perSeriesVsNodeExporter)} per series`;
+    rows.push(
+      result.series <= COMPARABLE_SERIES
+        ? judged('GET /metrics req/s', subject, number(ours.requestsPerSecond), vsNodeExporter, TARGETS.vsNodeExporter, result.perScrapeVsNodeExporter)
+        : plain('GET /metrics req/s', subject, number(ours.requestsPerSecond), vsNodeExporter),
+      judged('', '', '', `${times(result.vsBare)} bare node:http (${number(bare.requestsPerSecond)} req/s)`, TARGETS.vsBare, result.vsBare),
+    );
+    const latency = `${ms(ours.p50Ms)} / ${ms(ours.p99Ms)}`;
+    const bareLatency = `bare: ${ms(bare.p50Ms)} / ${ms(bare.p99Ms)}`;
+    rows.push(name === 'synthetic1000' ? judged('  p50 / p99', '', latency, bareLatency, TARGETS.p99At1000SeriesMs, ours.p99Ms) : plain('  p50 / p99', '', latency, bareLatency));
+    const afterLoad = mib(ours.rssAfterBytes);
+    const context = `before ${mib(ours.rssBeforeBytes)}, peak ${mib(ours.peakRssBytes)}`;
+    const device = name === 'jetson' || name === 'host';
+    rows.push(device ? judged('  RSS after load', '', afterLoad, context, TARGETS.rssAfterLoadBytes, ours.rssAfterBytes) : plain('  RSS after load', '', afterLoad, context));
+  }
+  const version = nodeExporter.version.replace(/^node_exporter, version (\S+).*/, '$1');
+  rows.push(
+    plain('GET /metrics req/s', `node_exporter ${version}: ${number(nodeExporter.series)} series`, number(nodeExporter.requestsPerSecond), `first / last run: ${nodeExporter.runs.map((run) => number(run.requestsPerSecond)).join(' / ')}`),
+    plain('  p50 / p99', '', `${ms(nodeExporter.p50Ms)} / ${ms(nodeExporter.p99Ms)}`),
+  );
+  return rows;
+}
+
+function steadyRows(results) {
+  const rows = [];
+  const floor = results.bareNode;
+  for (const [name, result] of Object.entries(results)) {
+    if (name === 'bareNode') continue;
+    const cpu = `${number(result.cpuSecondsPerHour, 1)} CPU s/h = ${number(result.corePercent, 2)} %`;
+    rows.push(
+      judged('CPU, idle at interval: 1', result.label, cpu, `bare Node: ${number(floor.cpuSecondsPerHour, 1)} CPU s/h`, TARGETS.idleCorePercent, result.corePercent),
+      judged('  RSS idle', '', mib(result.rssBytes), `bare Node: ${mib(floor.rssBytes)}`, TARGETS.rssIdleBytes, result.rssBytes),
+      plain('  peak RSS since start', '', mib(result.peakRssBytes)),
+    );
+  }
+  return rows;
+}
+
+function startupRows(results) {
+  return Object.values(results).map((result) =>
+    judged('start-up to first /metrics', result.label, ms(result.firstMetricsMs), `with the device's samples: ${ms(result.firstSamplesMs)}`, TARGETS.startupMs, result.firstMetricsMs),
+  );
+}
+
+function hotPathRows({ parsing, cycles, management }) {
+  const rows = [plain('tegrastats line parsed', 'Jetson replay', `${number(parsing.parseNs / 1000, 1)} µs`, `line to samples: ${number(parsing.lineToSamplesNs / 1000, 1)} µs`)];
+  for (const result of Object.values(cycles)) {
+    rows.push(plain('collection cycle', result.label, `${ms(result.cycle.medianMs)}, p99 ${ms(result.cycle.p99Ms)}`, `+ render for the next scrape: ${ms(Math.max(0, result.render.medianMs))}`));
+  }
+  rows.push(
+    plain('config reload', 'Jetson replay', `${ms(management.reload.medianMs)}, p99 ${ms(management.reload.p99Ms)}`, 'collectors unchanged'),
+    plain('POST /metrics/enable', 'Jetson replay', `${ms(management.enable.medianMs)}, p99 ${ms(management.enable.p99Ms)}`, 'round trip with the atomic write'),
+  );
+  return rows;
+}
+
+function heapRows(results) {
+  return Object.values(results).map((result) =>
+    judged(`heap growth, ${number(result.cycles)} cycles`, result.label, `${kib(result.secondHalfGrowthBytes)} in the last half`, `${kib(result.growthBytes)} in all, after ${number(result.warmupCycles)} warm-up cycles`, TARGETS.heapSecondHalfGrowthBytes, result.secondHalfGrowthBytes),
+  );
+}
+
+function configServerRows(results) {
+  const rows = [];
+  for (const result of Object.values(results)) {
+    const subject = `${number(result.devices)} devices`;
+    const reach = ['  PUT on each → all have it', subject, ms(result.allReceivedMs), `median device ${ms(result.medianReceivedMs)}; all reported applied: ${ms(result.allAppliedMs)}`];
+    rows.push(
+      plain('long-polls held at once', subject, number(result.held), `all held ${number(result.holdSeconds, 2)} s after the first; server RSS ${mib(result.serverRssWhileHoldingBytes)}`),
+      result.devices >= 1000 ? judged(...reach, TARGETS.configReachMs, result.allReceivedMs) : plain(...reach),
+    );
+  }
+  return rows;
+}
+
+const ROWS = { startup: startupRows, steady: steadyRows, scrape: scrapeRows, 'hot-paths': hotPathRows, heap: heapRows, 'config-server': configServerRows };
+
+/** The table's header and its groups of rows, one group per section that ran. */
+function reportRows(sections) {
+  return { header: HEADER, groups: Object.entries(sections).map(([section, results]) => ROWS[section](results)) };
+}
+
+module.exports = { reportRows };

@@ -1,0 +1,138 @@
+'use strict';
+// The config server with a simulated fleet: every device holds a long-poll on its own config (GET ?wait=55 with
+// If-None-Match, as the exporter does); then an operator changes the config of every device (one PUT each,
+// a few at a time) and each device, once its long-poll answers with the new version, reports it applied.
+// Figures: how many long-polls the server held at once (its own config_server_long_polls gauge), its memory
+// then, and the time from the first PUT to the last device having the new config and having reported it.
+
+const { randomBytes } = require('node:crypto');
+const { mkdir, writeFile } = require('node:fs/promises');
+const { Agent } = require('node:http');
+const { join } = require('node:path');
+const { expectStatus } = require('../lib/http');
+const { startProcess } = require('../lib/processes');
+const { memory } = require('../lib/proc-stats');
+const { median } = require('../lib/stats');
+const { REPO } = require('../lib/subjects');
+
+const SERVER_CLI = join(REPO, 'config-server', 'dist', 'cli.js');
+const WAIT_SECONDS = 55;
+const HOLD_TIMEOUT_MS = 120_000;
+const INITIAL_CONFIG = { device_type: 'host', interval: 5 };
+const CHANGED_CONFIG = { device_type: 'host', interval: 10 };
+
+/** Runs `task` on every item with at most `concurrency` running at once. */
+async function inPool(items, concurrency, task) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+async function startServer(dir, devices, nodeArgs) {
+  const adminToken = randomBytes(16).toString('hex');
+  const tokensFile = join(dir, 'device-tokens');
+  await writeFile(tokensFile, devices.map((device) => `${device.id}=${device.token}\n`).join(''), { mode: 0o600 });
+  const server = await startProcess(process.execPath, [...nodeArgs, SERVER_CLI, '--port', '0', '--listen', '127.0.0.1', '--db', join(dir, 'fleet.db'), '--device-tokens', tokensFile], {
+    name: 'config server',
+    env: { ...process.env, CONFIG_SERVER_TOKEN: adminToken },
+    ready: /listening on (http:\/\/\S+:\d+)/,
+  });
+  return { ...server, baseUrl: server.match[1], admin: { Authorization: `Bearer ${adminToken}` } };
+}
+
+/** The server's gauge of held long-polls, read from its own /metrics. */
+async function heldLongPolls(server, agent) {
+  const { body } = await expectStatus(200, `${server.baseUrl}/metrics`, { headers: server.admin, agent });
+  const match = /^config_server_long_polls (\d+)$/m.exec(body);
+  if (!match) throw new Error('the config server\'s /metrics has no config_server_long_polls sample');
+  return Number(match[1]);
+}
+
+/**
+ * A device that runs version 1: long-polls its config until it gets `version`, then reports it applied; returns
+ * when each happened, in ms after the change started.
+ */
+async function followUntil(device, version, server, agent, changeStartedAt) {
+  const headers = { Authorization: `Bearer ${device.token}`, 'X-Config-Source': 'device' };
+  let etag = '"1"';
+  while (etag !== `"${version}"`) {
+    const response = await expectStatus([200, 304], `${server.baseUrl}/config/${device.id}?wait=${WAIT_SECONDS}`, {
+      headers: { ...headers, 'If-None-Match': etag },
+      agent,
+      timeoutMs: (WAIT_SECONDS + 30) * 1000,
+    });
+    etag = response.headers.etag;
+  }
+  const receivedMs = performance.now() - changeStartedAt();
+  await expectStatus(200, `${server.baseUrl}/devices/${device.id}/status`, {
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ version, status: 'applied' }),
+    agent,
+  });
+  return { receivedMs, appliedMs: performance.now() - changeStartedAt() };
+}
+
+async function fleet(deviceCount, { workDir, options, log }) {
+  const dir = join(workDir, `config-server-${deviceCount}`);
+  await mkdir(dir, { recursive: true });
+  const devices = Array.from({ length: deviceCount }, (_, index) => ({ id: `device-${index}`, token: randomBytes(16).toString('hex') }));
+  const server = await startServer(dir, devices, options.nodeArgs);
+  const deviceAgent = new Agent({ keepAlive: true, maxSockets: Infinity });
+  const adminAgent = new Agent({ keepAlive: true, maxSockets: options.putConcurrency });
+  try {
+    const json = { ...server.admin, 'Content-Type': 'application/json' };
+    await inPool(devices, options.putConcurrency, (device) =>
+      expectStatus(201, `${server.baseUrl}/config/${device.id}`, { method: 'PUT', headers: json, body: JSON.stringify(INITIAL_CONFIG), agent: adminAgent }),
+    );
+
+    let changeStartedAt;
+    const holdStartedAt = performance.now();
+    const following = devices.map((device) => followUntil(device, 2, server, deviceAgent, () => changeStartedAt));
+    // A device whose request failed ends the run at once instead of leaving the wait below to time out.
+    let failure;
+    following.forEach((promise) => promise.catch((error) => (failure ??= error)));
+    let held = 0;
+    while (held < deviceCount) {
+      if (failure) throw failure;
+      if (performance.now() - holdStartedAt > HOLD_TIMEOUT_MS) throw new Error(`the config server held ${held} of ${deviceCount} long-polls after ${HOLD_TIMEOUT_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      held = await heldLongPolls(server, adminAgent);
+    }
+    const holdSeconds = (performance.now() - holdStartedAt) / 1000;
+    const { rssBytes } = memory(server.pid);
+
+    changeStartedAt = performance.now();
+    const puts = inPool(devices, options.putConcurrency, (device) =>
+      expectStatus(200, `${server.baseUrl}/config/${device.id}`, { method: 'PUT', headers: json, body: JSON.stringify(CHANGED_CONFIG), agent: adminAgent }),
+    );
+    const [outcomes, putsDoneMs] = await Promise.all([Promise.all(following), puts.then(() => performance.now() - changeStartedAt)]);
+    const received = outcomes.map((outcome) => outcome.receivedMs);
+    const result = {
+      devices: deviceCount,
+      held,
+      holdSeconds,
+      serverRssWhileHoldingBytes: rssBytes,
+      putsDoneMs,
+      allReceivedMs: Math.max(...received),
+      medianReceivedMs: median(received),
+      allAppliedMs: Math.max(...outcomes.map((outcome) => outcome.appliedMs)),
+    };
+    log(`config server, ${deviceCount} devices: ${held} long-polls held; a change on all reached all in ${result.allReceivedMs.toFixed(0)} ms, all reported applied in ${result.allAppliedMs.toFixed(0)} ms`);
+    return result;
+  } finally {
+    deviceAgent.destroy();
+    adminAgent.destroy();
+    await server.stop();
+  }
+}
+
+async function configServer(context) {
+  const results = {};
+  for (const count of context.options.fleetSizes) results[count] = await fleet(count, context);
+  return results;
+}
+
+module.exports = { configServer };
