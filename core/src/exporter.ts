@@ -179,6 +179,11 @@ export class Exporter implements SyncHost {
     return this.exposition.text(format);
   }
 
+  /** The same, as the bytes a scrape sends. */
+  metricsBytes(format: ExpositionFormat): Buffer {
+    return this.exposition.bytes(format);
+  }
+
   /**
    * For `--once`: runs cycles until every collector has returned samples or failed, or `timeoutMs` is up;
    * returns the exposition and the collectors that failed or produced nothing.

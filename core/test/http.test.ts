@@ -58,6 +58,17 @@ describe('HTTP routes', () => {
       expect(await (await fetch(metricsUrl('/healthz'))).json()).toEqual({ status: 'ok' });
     });
 
+    test('HEAD /metrics answers with the length and no body; other methods on /metrics get 404 as JSON', async () => {
+      const head = await fetch(metricsUrl('/metrics'), { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(Number(head.headers.get('content-length'))).toBeGreaterThan(100);
+      expect(await head.text()).toBe('');
+      const post = await fetch(metricsUrl('/metrics'), { method: 'POST' });
+      expect(post.status).toBe(404);
+      expect(await post.json()).toEqual({ status: 'error', error: 'no route POST /metrics' });
+    });
+
     test('the management routes are not on the metrics port', async () => {
       expect((await fetch(metricsUrl('/metrics/list'))).status).toBe(404);
       expect((await fetch(manageUrl('/metrics/list'))).status).toBe(200);

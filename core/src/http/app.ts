@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import type { Exporter } from '../exporter';
 import { describeError } from '../errors';
@@ -7,14 +8,26 @@ import { bearerAuth } from './auth';
 
 export const BODY_LIMIT = '64kb';
 
-/** `GET /metrics` (the cached exposition of the last cycle; OpenMetrics when asked for) and `GET /healthz`. */
-export function mountMetricsRoutes(app: Express, exporter: Exporter): void {
-  app.get('/metrics', (request, response) => {
-    const format = negotiateFormat(request.get('accept'));
-    response
-      .type(format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE)
-      .send(exporter.metricsText(format));
+/**
+ * Answers `GET`/`HEAD /metrics` with the cached exposition of the last cycle (OpenMetrics when asked for), straight
+ * on the request, and returns false for any other request. Kept outside express on purpose: the scrape path then
+ * sends ready bytes, where express would hash every body to make an ETag.
+ */
+export function answerScrape(request: IncomingMessage, response: ServerResponse, exporter: Exporter): boolean {
+  const path = request.url?.split('?', 1)[0];
+  if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
+  const format = negotiateFormat(request.headers.accept);
+  const body = exporter.metricsBytes(format);
+  response.writeHead(200, {
+    'Content-Type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
+    'Content-Length': body.length,
   });
+  response.end(request.method === 'HEAD' ? undefined : body);
+  return true;
+}
+
+/** `GET /healthz`. */
+export function mountHealthRoute(app: Express): void {
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });

@@ -1,9 +1,9 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ExporterError, describeError } from '../errors';
 import type { Exporter } from '../exporter';
-import { mountErrorHandlers, mountManagementRoutes, mountMetricsRoutes } from './app';
+import { answerScrape, mountErrorHandlers, mountHealthRoute, mountManagementRoutes } from './app';
 
 export interface Listening {
   /** The ports actually bound (they differ from the config's when it asks for 0). */
@@ -23,14 +23,21 @@ export async function serve(exporter: Exporter): Promise<Listening> {
   const shared = port === reloadPort;
   const metricsApp = express();
   metricsApp.disable('x-powered-by');
-  mountMetricsRoutes(metricsApp, exporter);
+  mountHealthRoute(metricsApp);
   const managementApp = shared ? metricsApp : express();
   managementApp.disable('x-powered-by');
   mountManagementRoutes(managementApp, exporter);
   mountErrorHandlers(metricsApp);
   if (!shared) mountErrorHandlers(managementApp);
 
-  const metricsServer = await listen(metricsApp, port, address, 'port');
+  const metricsServer = await listen(
+    (request, response) => {
+      if (!answerScrape(request, response, exporter)) metricsApp(request, response);
+    },
+    port,
+    address,
+    'port',
+  );
   let managementServer = metricsServer;
   if (!shared) {
     try {
@@ -54,9 +61,9 @@ export async function serve(exporter: Exporter): Promise<Listening> {
   };
 }
 
-function listen(app: express.Express, port: number, address: string, setting: string): Promise<Server> {
+function listen(handler: RequestListener, port: number, address: string, setting: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, address);
+    const server = createServer(handler).listen(port, address);
     server.once('listening', () => resolve(server));
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {

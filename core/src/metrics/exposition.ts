@@ -73,22 +73,29 @@ export function formatValue(value: number): string {
   return String(value);
 }
 
-/** The families of the last cycle and their text in each format, rendered on first request. */
+/**
+ * The families of the last cycle and their exposition in each format, rendered and encoded on first request, so
+ * that every scrape of a cycle sends the same bytes without rendering, encoding or hashing them again.
+ */
 export class ExpositionCache {
   private families: readonly ExpositionFamily[] = [];
-  private readonly texts = new Map<ExpositionFormat, string>();
+  private readonly rendered = new Map<ExpositionFormat, Buffer>();
 
   update(families: readonly ExpositionFamily[]): void {
     this.families = families;
-    this.texts.clear();
+    this.rendered.clear();
+  }
+
+  bytes(format: ExpositionFormat): Buffer {
+    let bytes = this.rendered.get(format);
+    if (bytes === undefined) {
+      bytes = Buffer.from(render(this.families, format), 'utf8');
+      this.rendered.set(format, bytes);
+    }
+    return bytes;
   }
 
   text(format: ExpositionFormat): string {
-    let text = this.texts.get(format);
-    if (text === undefined) {
-      text = render(this.families, format);
-      this.texts.set(format, text);
-    }
-    return text;
+    return this.bytes(format).toString('utf8');
   }
 }
