@@ -38,15 +38,7 @@ EOF
 fail() { printf 'install.sh: %s\n' "$1" >&2; exit "${2:-1}"; }
 usage_error() { fail "$1 (see --help)" 2; }
 
-unit=exporter
-if [[ $# -gt 0 && $1 != -* ]]; then
-  unit=$1
-  shift
-fi
-case $unit in
-  exporter | config-server) ;;
-  *) usage_error "unknown service '$unit': exporter or config-server" ;;
-esac
+source "$(dirname -- "${BASH_SOURCE[0]}")/service-name.sh"
 
 # The placeholders' values: the environment first, options override.
 declare -A value=()

@@ -14,16 +14,9 @@ EOF
 }
 
 fail() { printf 'uninstall.sh: %s\n' "$1" >&2; exit "${2:-1}"; }
+usage_error() { fail "$1 (see --help)" 2; }
 
-unit=exporter
-if [[ $# -gt 0 && $1 != -* ]]; then
-  unit=$1
-  shift
-fi
-case $unit in
-  exporter | config-server) ;;
-  *) fail "unknown service '$unit': exporter or config-server (see --help)" 2 ;;
-esac
+source "$(dirname -- "${BASH_SOURCE[0]}")/service-name.sh"
 
 root=''
 dry_run=false

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Document, isMap, isScalar, parseDocument, type YAMLMap } from 'yaml';
+import { Document, isMap, isNode, isScalar, parseDocument, type YAMLMap } from 'yaml';
 import { ExporterError, describeError } from '../errors';
 import { ChangedMeanwhileError, TEMPORARY_NAME, writeFileAtomic } from './atomic-write';
 
@@ -157,9 +157,8 @@ function updateIn(document: Document, path: readonly string[], value: unknown): 
     for (const [key, child] of Object.entries(value)) updateIn(document, [...path, key], child);
     return;
   }
-  const current = document.getIn(path, false) as { toJSON?: () => unknown } | unknown;
-  const currentValue = typeof (current as { toJSON?: unknown })?.toJSON === 'function' ? (current as { toJSON(): unknown }).toJSON() : current;
-  if (JSON.stringify(currentValue) !== JSON.stringify(value)) document.setIn(path, document.createNode(value));
+  const current = isNode(node) ? node.toJSON() : node;
+  if (JSON.stringify(current) !== JSON.stringify(value)) document.setIn(path, document.createNode(value));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
