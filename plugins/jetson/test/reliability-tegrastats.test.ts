@@ -53,7 +53,12 @@ options:
   }
   const upLine = `edge_collector_up{device_type="jetson_orin",hostname="${hostname()}",collector="jetson_orin"}`;
   const up = async () => (await scrape()).split('\n').find((entry) => entry.startsWith(upLine))?.split(' ')[1];
-  const pid = async () => Number(await tree.read('pid'));
+  // Only ever a real child's id: a pid file caught half-written reads as 0, and kill(0) would signal this whole process group.
+  const pid = async () =>
+    waitFor(async () => {
+      const id = Number((await tree.read('pid').catch(() => '')).trim());
+      return Number.isInteger(id) && id > 1 && id !== process.pid ? id : undefined;
+    });
   const failedLines = () => logs.filter((entry) => entry.includes('collector jetson_orin (edge-collector-jetson) failed')).length;
 
   test('4 faults (2 kills, 2 hangs): each reported in edge_collector_up and a few log lines, each recovered from', async () => {
