@@ -1,5 +1,6 @@
 export {
   API_VERSION,
+  CollectorDownError,
   type Collector,
   type CollectorContext,
   type CollectorPlugin,

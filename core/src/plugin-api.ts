@@ -54,10 +54,29 @@ export interface CollectorContext {
   deviceType: string;
   /** The collector's instance name: unique among the collectors of one exporter. */
   collectorName: string;
+  /**
+   * The `name` the config gave this collector (`collectors[].name`); undefined when it gave none and core made
+   * `collectorName` up from the type. A plugin may use it to label what it reads (Shelly's `plug` label).
+   */
+  configuredName?: string;
   /** The collection interval in seconds. */
   interval: number;
   /** A logger whose lines name this collector. */
   logger: Logger;
+}
+
+/**
+ * Thrown by `collect()` when the source is down but some samples still hold, such as the plugin's own `*_up 0`:
+ * core counts a failed collection (`edge_collector_up 0`, logged like any failure) and still serves `samples`.
+ */
+export class CollectorDownError extends Error {
+  constructor(
+    message: string,
+    readonly samples: Sample[],
+  ) {
+    super(message);
+    this.name = 'CollectorDownError';
+  }
 }
 
 export interface Collector {

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { describeError } from '../errors';
 import type { ExpositionFamily } from '../metrics/exposition';
 import type { SelfMetrics } from '../metrics/self-metrics';
-import type { Logger, Sample } from '../plugin-api';
+import { CollectorDownError, type Logger, type Sample } from '../plugin-api';
 import { checkSample, seriesKey } from '../samples';
 import { withTimeout } from '../timeout';
 import type { ActiveCollector } from './collectors';
@@ -11,8 +11,9 @@ export type LabelPairs = ReadonlyArray<readonly [string, string]>;
 
 /**
  * Runs one collector's `collect()`, isolated: a throw, a timeout or a result that is not an array is a failed
- * collection (logged when the failure starts or changes, counted in the self-metrics), never an exception. A
- * collector whose previous `collect()` is still running is not called again beside it.
+ * collection (logged when the failure starts or changes, counted in the self-metrics), never an exception; the
+ * samples a CollectorDownError carries are still returned. A collector whose previous `collect()` is still running
+ * is not called again beside it.
  */
 export async function collectFrom(active: ActiveCollector, timeoutMs: number, self: SelfMetrics, logger: Logger): Promise<Sample[] | undefined> {
   const started = performance.now();
@@ -35,7 +36,7 @@ export async function collectFrom(active: ActiveCollector, timeoutMs: number, se
     self.recordCollection(active.name, false, (performance.now() - started) / 1000);
     if (message !== active.lastError) logger.error(`collector ${active.name} (${active.usable.record.packageName}) failed: ${message}`);
     active.lastError = message;
-    return undefined;
+    return error instanceof CollectorDownError && Array.isArray(error.samples) ? error.samples : undefined;
   }
 }
 

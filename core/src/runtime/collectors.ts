@@ -64,7 +64,7 @@ export async function planCollectors(
   const names = new Set<string>();
   const collectors = wanted.map(({ usable, deviceType: type, options, name }) => {
     const collectorName = uniqueName(name ?? type, names, name !== undefined, where);
-    const context = collectorContext(type, collectorName, config.interval, logger);
+    const context = { ...collectorContext(type, collectorName, config.interval, logger), ...(name !== undefined ? { configuredName: name } : {}) };
     let collector: Collector;
     try {
       collector = usable.plugin.create(options, context);

@@ -1,4 +1,4 @@
-import { MonotonicCounter, type Collector, type CollectorContext, type Logger, type Sample } from '@edge-metrics/core';
+import { CollectorDownError, MonotonicCounter, type Collector, type CollectorContext, type Logger, type Sample } from '@edge-metrics/core';
 import { baseUrlOf, ShellyHttp } from './http';
 import type { ShellyOptions } from './manifest';
 import { ENERGY_METRIC, POWER_METRIC, generationOf, readGen1Status, readGen2Status, type Generation } from './readers';
@@ -8,8 +8,8 @@ const INTERVAL_SHARE = 0.9;
 
 /**
  * Polls one Shelly per collect(). A Shelly that does not answer in time, refuses the password or answers
- * garbage is reported as `shelly_up 0` rather than thrown: a plug that is unplugged is a reading, not a fault of
- * the exporter. The reason is logged once each time it changes.
+ * garbage fails the collection (so core reports the collector down and logs the reason when it changes) with
+ * `shelly_up 0` still served, and no stale readings.
  */
 export class ShellyCollector implements Collector {
   private readonly plug: string;
@@ -21,14 +21,12 @@ export class ShellyCollector implements Collector {
   private detected: Generation | undefined;
   /** One counter per energy series (channel and phase), so that a device reset never makes it go backwards. */
   private readonly energy = new Map<string, { counter: MonotonicCounter; channelSum: boolean }>();
-  /** Why the last poll failed; undefined while the Shelly answers. */
-  private downReason: string | undefined;
 
   constructor(
     private readonly options: ShellyOptions,
     context: CollectorContext,
   ) {
-    this.plug = options.name ?? options.host;
+    this.plug = options.name ?? context.configuredName ?? options.host;
     this.channels = Array.isArray(options.channel) ? options.channel : [options.channel];
     this.timeoutMs = Math.min(options.timeout_ms, context.interval * 1000 * INTERVAL_SHARE);
     this.http = new ShellyHttp(baseUrlOf(options.host), { username: options.username, password: options.password });
@@ -38,14 +36,11 @@ export class ShellyCollector implements Collector {
   async collect(): Promise<Sample[]> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
-      const samples = await this.poll(signal);
-      this.noteState(undefined);
-      return [...samples, this.up(1)];
+      return [...(await this.poll(signal)), this.up(1)];
     } catch (error) {
       this.detected = undefined;
       const reason = signal.aborted ? `did not answer within ${this.timeoutMs} ms` : (error as Error).message;
-      this.noteState(`Shelly '${this.plug}' at ${this.http.where} is down: ${reason}`);
-      return [this.up(0)];
+      throw new CollectorDownError(`Shelly '${this.plug}' at ${this.http.where} is down: ${reason}`, [this.up(0)]);
     }
   }
 
@@ -111,13 +106,6 @@ export class ShellyCollector implements Collector {
         `Shelly '${this.plug}' at ${this.http.where} has no channel ${channel} (nothing at index ${channel} in its ${where}): check options.channel`,
       );
     }
-  }
-
-  private noteState(downReason: string | undefined): void {
-    if (downReason === this.downReason) return;
-    if (downReason === undefined) this.logger.info(`Shelly '${this.plug}' at ${this.http.where} answers again`);
-    else this.logger.warn(downReason);
-    this.downReason = downReason;
   }
 
   private up(value: 0 | 1): Sample {

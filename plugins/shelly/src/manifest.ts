@@ -77,7 +77,7 @@ export const manifest: PluginManifest = {
         minLength: 1,
         description: 'The Shelly: an IP address or host name, host:port, or an http(s) URL',
       },
-      name: { type: 'string', minLength: 1, description: "The value of the 'plug' label; default the host" },
+      name: { type: 'string', minLength: 1, description: "The value of the 'plug' label; default the collector's name, else the host" },
       generation: {
         enum: ['auto', 1, 2],
         default: 'auto',

@@ -1,28 +1,37 @@
-import { createLogger, resolveOptions, type Collector, type Sample } from '@edge-metrics/core';
+import { CollectorDownError, createLogger, resolveOptions, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core';
 import { create, manifest } from '../src';
 import { MockShelly, fixture, gen1Routes, gen2Routes, refusedPort, silentServer } from './mock-shelly';
 
 const GEN2_REALM = 'shellyplusplugs-e86beaeaa000';
 
-/** A collector and the lines it logged. */
+/** A collector, the lines it logged, and the messages of the collections that failed (the plug down). */
 interface Run {
   collector: Collector;
   logs: string[];
+  failures: string[];
 }
 
-function collectorFor(options: Record<string, unknown>, interval = 5): Run {
+function collectorFor(options: Record<string, unknown>, interval = 5, context: Partial<CollectorContext> = {}): Run {
   const logs: string[] = [];
   const collector = create(resolveOptions(manifest, options, 'options'), {
     deviceType: 'shelly',
     collectorName: String(options.name ?? options.host),
     interval,
     logger: createLogger('debug', (line) => logs.push(line), 'shelly'),
+    ...context,
   });
-  return { collector, logs };
+  return { collector, logs, failures: [] };
 }
 
+/** The samples of one collection; a plug that is down fails it with a CollectorDownError, whose samples count. */
 async function collect(run: Run): Promise<Sample[]> {
-  return run.collector.collect();
+  try {
+    return await run.collector.collect();
+  } catch (error) {
+    if (!(error instanceof CollectorDownError)) throw error;
+    run.failures.push(error.message);
+    return error.samples;
+  }
 }
 
 /** The value of one series, by name and labels (the labels given must all match). */
@@ -60,15 +69,16 @@ describe('a Gen1 plug with HTTP basic auth', () => {
     expect(run.logs).toEqual([]);
   });
 
-  it('reports a wrong password as down, naming the plug and HTTP basic, logged once', async () => {
+  it('reports a wrong password as down, naming the plug and HTTP basic', async () => {
     const mock = await started(MockShelly.start({ routes: gen1Routes(), auth: { scheme: 'basic', password: 'pw1' } }));
     const run = collectorFor({ host: mock.host, name: 'printer', password: 'wrong' });
     for (let cycle = 0; cycle < 3; cycle += 1) {
       expect(await collect(run)).toEqual([{ name: 'shelly_up', value: 0, labels: { plug: 'printer' } }]);
     }
-    expect(run.logs).toEqual([
-      `warn: [shelly] Shelly 'printer' at http://${mock.host} is down: rejected the password (HTTP basic, user 'admin'): check options.password and options.username`,
-    ]);
+    expect(run.failures).toEqual(
+      Array(3).fill(`Shelly 'printer' at http://${mock.host} is down: rejected the password (HTTP basic, user 'admin'): check options.password and options.username`),
+    );
+    expect(run.logs).toEqual([]);
   });
 });
 
@@ -101,22 +111,20 @@ describe('a Gen2 plug with a password (HTTP digest, SHA-256)', () => {
     expect(run.logs).toEqual([]);
   });
 
-  it('reports a wrong password as down, naming the plug and the digest scheme, logged once', async () => {
+  it('reports a wrong password as down, naming the plug and the digest scheme', async () => {
     const mock = await started(MockShelly.start({ routes: gen2Routes('gen2-plus-plug-s'), auth }));
     const run = collectorFor({ host: mock.host, name: 'desk', password: 'wrong' });
     for (let cycle = 0; cycle < 3; cycle += 1) expect(valueOf(await collect(run), 'shelly_up')).toBe(0);
-    expect(run.logs).toEqual([
-      `warn: [shelly] Shelly 'desk' at http://${mock.host} is down: rejected the password (HTTP digest, SHA-256, user 'admin'): check options.password`,
-    ]);
+    expect(run.failures).toEqual(
+      Array(3).fill(`Shelly 'desk' at http://${mock.host} is down: rejected the password (HTTP digest, SHA-256, user 'admin'): check options.password`),
+    );
   });
 
   it('says that a password is needed when none is configured', async () => {
     const mock = await started(MockShelly.start({ routes: gen2Routes('gen2-plus-plug-s'), auth }));
     const run = collectorFor({ host: mock.host, name: 'desk' });
     expect(valueOf(await collect(run), 'shelly_up')).toBe(0);
-    expect(run.logs).toEqual([
-      `warn: [shelly] Shelly 'desk' at http://${mock.host} is down: requires a password (HTTP digest, SHA-256, user 'admin'): set options.password`,
-    ]);
+    expect(run.failures).toEqual([`Shelly 'desk' at http://${mock.host} is down: requires a password (HTTP digest, SHA-256, user 'admin'): set options.password`]);
   });
 });
 
@@ -160,6 +168,17 @@ describe('the energy counter', () => {
   });
 });
 
+describe('the plug label', () => {
+  it("is options.name, else the collector's name from the config, else the host", async () => {
+    const mock = await started(MockShelly.start({ routes: gen1Routes() }));
+    const plugOf = async (options: Record<string, unknown>, context: Partial<CollectorContext>) =>
+      (await collect(collectorFor({ host: mock.host, ...options }, 5, context))).find((sample) => sample.name === 'shelly_up')?.labels?.plug;
+    expect(await plugOf({ name: 'printer' }, { collectorName: 'wall-plug', configuredName: 'wall-plug' })).toBe('printer');
+    expect(await plugOf({}, { collectorName: 'wall-plug', configuredName: 'wall-plug' })).toBe('wall-plug');
+    expect(await plugOf({}, { collectorName: 'shelly' })).toBe(mock.host);
+  });
+});
+
 describe('plugs that are down', () => {
   /** Generous: the timeout is 300 ms, the slow plug answers after 5 s. */
   const LIMIT_MS = 4000;
@@ -170,7 +189,7 @@ describe('plugs that are down', () => {
     const startedAt = Date.now();
     expect(await collect(run)).toEqual([{ name: 'shelly_up', value: 0, labels: { plug: 'slow' } }]);
     expect(Date.now() - startedAt).toBeLessThan(LIMIT_MS);
-    expect(run.logs).toEqual([`warn: [shelly] Shelly 'slow' at http://${mock.host} is down: did not answer within 300 ms`]);
+    expect(run.failures).toEqual([`Shelly 'slow' at http://${mock.host} is down: did not answer within 300 ms`]);
   });
 
   it('a plug that accepts the connection and never answers costs its timeout', async () => {
@@ -179,14 +198,13 @@ describe('plugs that are down', () => {
     const startedAt = Date.now();
     expect(valueOf(await collect(run), 'shelly_up')).toBe(0);
     expect(Date.now() - startedAt).toBeLessThan(LIMIT_MS);
-    expect(run.logs[0]).toMatch(/did not answer within 300 ms$/);
+    expect(run.failures).toEqual([expect.stringMatching(/did not answer within 300 ms$/)]);
   });
 
   it('a plug that refuses the connection is down with the reason', async () => {
     const run = collectorFor({ host: `127.0.0.1:${await refusedPort()}`, name: 'unplugged' });
     expect(valueOf(await collect(run), 'shelly_up')).toBe(0);
-    expect(run.logs).toHaveLength(1);
-    expect(run.logs[0]).toMatch(/^warn: \[shelly\] Shelly 'unplugged' at http:\/\/127\.0\.0\.1:\d+ is down: .*ECONNREFUSED/);
+    expect(run.failures).toEqual([expect.stringMatching(/^Shelly 'unplugged' at http:\/\/127\.0\.0\.1:\d+ is down: .*ECONNREFUSED/)]);
   });
 
   it('malformed JSON is down; the plug is detected again and reported up once it answers properly', async () => {
@@ -199,17 +217,16 @@ describe('plugs that are down', () => {
     mock.routes.set('/rpc/Shelly.GetStatus', status);
     expect(valueOf(await collect(run), 'shelly_up')).toBe(1);
     expect(mock.count('/shelly')).toBe(3);
-    expect(run.logs).toEqual([
-      `warn: [shelly] Shelly 'flaky' at http://${mock.host} is down: answered GET /rpc/Shelly.GetStatus with something that is not JSON: ${JSON.stringify(status.slice(0, 60))}`,
-      `info: [shelly] Shelly 'flaky' at http://${mock.host} answers again`,
-    ]);
+    expect(run.failures).toEqual(
+      Array(2).fill(`Shelly 'flaky' at http://${mock.host} is down: answered GET /rpc/Shelly.GetStatus with something that is not JSON: ${JSON.stringify(status.slice(0, 60))}`),
+    );
   });
 
   it('a device that is no Shelly is down with a hint', async () => {
     const mock = await started(MockShelly.start({ routes: { '/shelly': '{"name": "router"}' } }));
     const run = collectorFor({ host: mock.host, name: 'other' });
     expect(valueOf(await collect(run), 'shelly_up')).toBe(0);
-    expect(run.logs[0]).toMatch(/answered GET \/shelly without a Shelly generation .*: is this a Shelly\?$/);
+    expect(run.failures).toEqual([expect.stringMatching(/answered GET \/shelly without a Shelly generation .*: is this a Shelly\?$/)]);
   });
 });
 

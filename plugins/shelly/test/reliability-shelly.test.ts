@@ -9,7 +9,8 @@ import { MockShelly, gen2Routes } from './mock-shelly';
 
 /**
  * Shellies under the real exporter: one that accepts connections and never answers (and later answers again),
- * and one whose `name` option holds quotes, a newline, braces and a backslash, with a password.
+ * one whose `name` option holds quotes, a newline, braces and a backslash, with a password, and one labelled by
+ * its collector's name.
  */
 
 const PASSWORD = 'pw-3f9c1e7a5b';
@@ -50,12 +51,14 @@ describe('Shellies under the exporter', () => {
   let listening: Listening;
   let mute: Awaited<ReturnType<typeof mutableShelly>>;
   let desk: MockShelly;
+  let wall: MockShelly;
   const logs: string[] = [];
 
   beforeAll(async () => {
     tree = await FixtureTree.create();
     mute = await mutableShelly();
     desk = await MockShelly.start({ routes: gen2Routes('gen2-plus-plug-s'), auth: { scheme: 'digest', password: PASSWORD, realm: REALM } });
+    wall = await MockShelly.start({ routes: gen2Routes('gen2-plus-plug-s') });
     await tree.write('config.yaml', stringify({
       device_type: 'shelly',
       interval: 0.2,
@@ -65,7 +68,10 @@ describe('Shellies under the exporter', () => {
       new_metrics_default: true,
       plugin_dirs: [join(__dirname, '..', '..', '..', 'node_modules')],
       options: { host: mute.host, name: 'mute', timeout_ms: 100 },
-      collectors: [{ type: 'shelly', name: 'desk', options: { host: desk.host, name: NAME, password: PASSWORD, generation: 2 } }],
+      collectors: [
+        { type: 'shelly', name: 'desk', options: { host: desk.host, name: NAME, password: PASSWORD, generation: 2 } },
+        { type: 'shelly', name: 'wall-plug', options: { host: wall.host } },
+      ],
     }));
     exporter = await Exporter.create({ configPath: tree.path('config.yaml'), cwd: tree.root, env: {}, logger: createLogger('debug', (line) => logs.push(line)) });
     await exporter.start();
@@ -77,6 +83,7 @@ describe('Shellies under the exporter', () => {
     await exporter?.stop();
     await mute.close();
     await desk.close();
+    await wall.close();
     await tree.dispose();
   });
 
@@ -95,21 +102,25 @@ describe('Shellies under the exporter', () => {
     }
   }
 
-  test('a Shelly that never answers is shelly_up 0, logged once, holds no sockets, and is up again once it answers', async () => {
+  test('a Shelly that never answers is shelly_up 0 and its collector down, logged once, holds no sockets, and is up again once it answers', async () => {
     await waitFor(async () => value(await scrape(), `shelly_up{${labels},plug="mute"}`) === '0', 'the mute Shelly to be reported down');
     // Ten more polls of the mute Shelly, each given up after its timeout.
     const polls = logs.length;
     await new Promise((resolve) => setTimeout(resolve, 10 * 200));
     const text = await scrape();
-    expect(value(text, `edge_collector_up{${labels},collector="shelly"}`)).toBe('1');
+    expect(value(text, `shelly_up{${labels},plug="mute"}`)).toBe('0');
+    expect(value(text, `edge_collector_up{${labels},collector="shelly"}`)).toBe('0');
     expect(value(text, `edge_collector_up{${labels},collector="desk"}`)).toBe('1');
     expect(mute.openSockets()).toBeLessThanOrEqual(2);
     expect(logs.slice(polls).filter((line) => line.includes("Shelly 'mute'"))).toEqual([]);
-    expect(logs.filter((line) => line.includes("Shelly 'mute'"))).toEqual([`warn: [shelly] Shelly 'mute' at http://${mute.host} is down: did not answer within 100 ms`]);
+    expect(logs.filter((line) => line.includes("Shelly 'mute'"))).toEqual([
+      `error: collector shelly (edge-collector-shelly) failed: Shelly 'mute' at http://${mute.host} is down: did not answer within 100 ms`,
+    ]);
 
     mute.muted = false;
     await waitFor(async () => value(await scrape(), `shelly_up{${labels},plug="mute"}`) === '1', 'the Shelly to be reported up again');
-    expect(logs).toContain(`info: [shelly] Shelly 'mute' at http://${mute.host} answers again`);
+    expect(value(await scrape(), `edge_collector_up{${labels},collector="shelly"}`)).toBe('1');
+    expect(logs).toContain('info: collector shelly recovered');
     expect(await scrape()).toMatch(new RegExp(`^shelly_power_watts\\{${labels},plug="mute",channel="0"\\} \\S+$`, 'm'));
   });
 
@@ -124,5 +135,10 @@ describe('Shellies under the exporter', () => {
       expect(text).not.toContain(PASSWORD);
     }
     expect(logs.join('\n')).not.toContain(PASSWORD);
+  });
+
+  test("a plug without a name option is labelled with its collector's name", async () => {
+    await waitFor(async () => value(await scrape(), `shelly_up{${labels},plug="wall-plug"}`) === '1', 'the wall-plug Shelly to be served');
+    expect(await scrape()).toMatch(new RegExp(`^shelly_power_watts\\{${labels},plug="wall-plug",channel="0"\\} \\S+$`, 'm'));
   });
 });
