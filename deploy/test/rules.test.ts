@@ -38,6 +38,8 @@ test('the alerts the issue asks for are all there, each with a severity, a summa
   expect(alerts.map((alert) => alert.alert)).toEqual([
     'EdgeExporterDown',
     'EdgeCollectorFailing',
+    'EdgeShellyDown',
+    'EdgePowerSeriesGone',
     'EdgeSamplesStale',
     'EdgeConfigLocalFallback',
     'EdgeConfigSyncBacklog',
