@@ -163,7 +163,8 @@ async function run(command: Command): Promise<number> {
   });
 }
 
-if (require.main === module) {
+// The program: this file run directly, or through the package's bin shim (which checks that dist/ is built).
+if (require.main === module || require.main?.filename === require.resolve('../bin/edge-metrics-exporter.js')) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
