@@ -57,6 +57,18 @@ describe('edge-metrics-exporter CLI', () => {
     }
   });
 
+  test('device_type auto: a plugin that finds no hardware is one debug line, not an explanation at start', async () => {
+    const quiet = `${pluginSource('edge-collector-quiet', 'quiet', 'quiet')}
+exports.detect = () => ({ found: false, reason: 'no quiet board: enable the bus with "quiet-config bus on", then reboot' });`;
+    await writePackage(join(dir.path, 'node_modules'), 'edge-collector-quiet', { 'index.js': quiet });
+    const once = run(['--once'], dir.path);
+    expect(once.code).toBe(0);
+    expect(once.stderr).not.toContain('quiet');
+    await writeFile(join(dir.path, 'config.yaml'), 'log_level: debug\n');
+    const debug = run(['--once'], dir.path).stderr.split('\n').filter((line) => line.includes('quiet'));
+    expect(debug).toEqual(['debug: device_type auto: edge-collector-quiet did not find its hardware: no quiet board: enable the bus with "quiet-config bus on", then reboot']);
+  });
+
   test('--once exits 1 when a collector fails, and writes no file', async () => {
     await writePackage(join(dir.path, 'node_modules'), 'edge-collector-flaky', {
       'index.js': pluginSource('edge-collector-flaky', 'flaky', 'flaky', "throw new Error('no sensor');"),
