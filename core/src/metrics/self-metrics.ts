@@ -30,7 +30,7 @@ export class SelfMetrics {
   });
   private readonly droppedSamples = new Counter({
     name: 'edge_collector_dropped_samples_total',
-    help: 'Samples dropped because their name or labels are not declared in the manifest, the value is not finite, or the series is a duplicate',
+    help: 'Samples dropped: not a readable sample, name or labels not declared in the manifest, value not a finite number, a duplicate series, or beyond the per-collector limit',
     labelNames: ['collector'],
     registers: [this.registry],
   });
