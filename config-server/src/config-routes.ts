@@ -4,7 +4,6 @@ import { stringify as stringifyYaml } from 'yaml';
 import type { AppContext } from './app';
 import { HttpError } from './errors';
 import { etagFor, ifMatchHolds, noneMatchHits } from './etag';
-import { oneLine } from './log-text';
 import {
   clientAddress,
   JSON_TYPES,
@@ -63,7 +62,7 @@ export function registerConfigRoutes(app: Express, context: AppContext): void {
         problems.push(`device_id: ${JSON.stringify(claimedId)} is not the device in the URL (${deviceId})`);
       }
       if (problems.length > 0) {
-        logger.warn(`${deviceId}: refused an invalid config from ${clientAddress(req)}: ${oneLine(problems.join('; '))}`);
+        logger.warn(`${deviceId}: refused an invalid config from ${clientAddress(req)}: ${problems.join('; ')}`);
         throw new HttpError(400, `the config for ${deviceId} is invalid; nothing was stored`, { problems });
       }
       const source = requestSource(req, res);

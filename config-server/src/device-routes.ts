@@ -2,7 +2,6 @@ import express, { type Express, type Request, type Response } from 'express';
 import type { AppContext } from './app';
 import { statusReportProblems, type StatusReport } from './bodies';
 import { HttpError } from './errors';
-import { oneLine } from './log-text';
 import { clientAddress, JSON_TYPES, methodNotAllowed, requestBody, requireAdmin } from './requests';
 import type { DeviceSummary } from './store';
 
@@ -45,7 +44,7 @@ export function registerDeviceRoutes(app: Express, context: AppContext): void {
           current_version: store.current(deviceId)?.version ?? null,
         });
       }
-      if (status === 'failed') logger.warn(`${deviceId}: failed to apply version ${version}: ${error === undefined ? 'no reason given' : oneLine(error)}`);
+      if (status === 'failed') logger.warn(`${deviceId}: failed to apply version ${version}: ${error === undefined ? 'no reason given' : error}`);
       if (status === 'applied') logger.info(`${deviceId}: applied version ${version}`);
       res.json(outcome);
     })

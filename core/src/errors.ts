@@ -32,6 +32,11 @@ export class ExporterError extends Error {
 /** The message of anything thrown, for a log line. */
 export function describeError(error: unknown): string {
   // Not `instanceof Error`: errors made in another realm (a vm context, a worker) are not instances of ours.
-  if (typeof error === 'object' && error !== null && typeof (error as Error).message === 'string') return (error as Error).message;
-  return String(error);
+  try {
+    if (typeof error === 'object' && error !== null && typeof (error as Error).message === 'string') return (error as Error).message;
+    return String(error);
+  } catch {
+    // A plugin's thrown value whose `message` getter throws, or that has no string form (`Object.create(null)`).
+    return `an unprintable ${typeof error}`;
+  }
 }

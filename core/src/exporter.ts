@@ -185,18 +185,26 @@ export class Exporter implements SyncHost {
   }
 
   /**
-   * For `--once`: runs cycles until every collector has returned samples or failed, or `timeoutMs` is up;
-   * returns the exposition and the collectors that failed or produced nothing.
+   * For `--once`: runs cycles until every collector has returned samples or failed, or `timeoutMs` is up, then one
+   * more an interval after the collectors started when the timeout allows, so that what is measured over time (CPU
+   * usage, power integrated into energy) covers an interval as in a running exporter, not the start-up; returns the
+   * exposition and the collectors that failed or produced nothing.
    */
   async collectOnce(timeoutMs: number): Promise<{ text: string; failed: string[] }> {
     await this.startCollectors(this.plan.collectors);
-    const deadline = Date.now() + timeoutMs;
+    const started = Date.now();
+    const deadline = started + timeoutMs;
     const settled = (): boolean => this.plan.collectors.every((active) => active.lastError !== undefined || (this.lastResults.get(active.name) ?? 0) > 0);
     do {
       await this.cycle();
       if (settled()) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     } while (Date.now() < deadline);
+    const intervalEnd = started + this.config.interval * 1000;
+    if (Date.now() < intervalEnd && intervalEnd <= deadline) {
+      await sleep(intervalEnd - Date.now());
+      await this.cycle();
+    }
     const failed = this.plan.collectors.filter((active) => active.lastError !== undefined || !this.lastResults.get(active.name)).map((active) => active.name);
     return { text: this.exposition.text('prometheus'), failed };
   }
@@ -417,6 +425,10 @@ export class Exporter implements SyncHost {
       ),
     );
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** What the collectors are built from: when none of it changes, a reload keeps them running. */

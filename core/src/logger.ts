@@ -1,3 +1,4 @@
+import { oneLine } from './log-text';
 import type { Logger } from './plugin-api';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -14,7 +15,8 @@ export type LogSink = (line: string) => void;
 const stderrSink: LogSink = (line) => process.stderr.write(line + '\n');
 
 /**
- * A line-per-event logger for journald: `level: [scope] message`, no time stamp (journald adds one).
+ * A line-per-event logger for journald: `level: [scope] message`, no time stamp (journald adds one). Messages
+ * quote plugins, files and clients, so each is escaped to one line: a `\n` in an error cannot forge a log line.
  * Children share the parent's level and the set of keys that `warnOnce` has already logged.
  */
 export function createLogger(
@@ -25,7 +27,7 @@ export function createLogger(
 ): Logger & { child(scope: string): ReturnType<typeof createLogger> } {
   const prefix = scope ? `[${scope}] ` : '';
   const log = (at: Exclude<LogLevel, 'silent'>, message: string): void => {
-    if (RANK[at] >= RANK[level]) sink(`${at}: ${prefix}${message}`);
+    if (RANK[at] >= RANK[level]) sink(`${at}: ${oneLine(prefix + message)}`);
   };
   return {
     debug: (message) => log('debug', message),

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pluginSource, tempDir, waitFor, writePackage } from './helpers';
@@ -41,6 +42,31 @@ describe('edge-metrics-exporter CLI', () => {
     expect(once.stdout).toMatch(/^host_cpu_usage_percent\{device_type="host",hostname="[^"]+"\} [\d.]+$/m);
     expect(once.stdout).toMatch(/^edge_collector_up\{device_type="host",hostname="[^"]+",collector="host"\} 1$/m);
     expect(once.stdout).toMatch(/^edge_config_info\{device_type="host",hostname="[^"]+",source="defaults"\} 1$/m);
+  });
+
+  test('--once measures CPU usage over an interval: every core has its usage and its seconds per mode', async () => {
+    await writeFile(join(dir.path, 'config.yaml'), 'device_type: host\nnew_metrics_default: true\ninterval: 1\n');
+    const cores = readFileSync('/proc/stat', 'utf8').match(/^cpu\d+ /gm)!.map((line) => line.slice(3).trim());
+    const once = run(['--once'], dir.path);
+    expect(once.code).toBe(0);
+    for (const core of cores) {
+      expect(once.stdout).toMatch(new RegExp(`^host_cpu_core_usage_percent\\{.*core="${core}"\\} [\\d.]+$`, 'm'));
+      for (const mode of ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal']) {
+        expect(once.stdout).toMatch(new RegExp(`^host_cpu_seconds_total\\{.*core="${core}",mode="${mode}"\\} [\\d.]+$`, 'm'));
+      }
+    }
+  });
+
+  test('device_type auto: a plugin that finds no hardware is one debug line, not an explanation at start', async () => {
+    const quiet = `${pluginSource('edge-collector-quiet', 'quiet', 'quiet')}
+exports.detect = () => ({ found: false, reason: 'no quiet board: enable the bus with "quiet-config bus on", then reboot' });`;
+    await writePackage(join(dir.path, 'node_modules'), 'edge-collector-quiet', { 'index.js': quiet });
+    const once = run(['--once'], dir.path);
+    expect(once.code).toBe(0);
+    expect(once.stderr).not.toContain('quiet');
+    await writeFile(join(dir.path, 'config.yaml'), 'log_level: debug\n');
+    const debug = run(['--once'], dir.path).stderr.split('\n').filter((line) => line.includes('quiet'));
+    expect(debug).toEqual(['debug: device_type auto: edge-collector-quiet did not find its hardware: no quiet board: enable the bus with "quiet-config bus on", then reboot']);
   });
 
   test('--once exits 1 when a collector fails, and writes no file', async () => {

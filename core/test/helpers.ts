@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,4 +121,54 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
 export function seriesValue(exposition: string, selector: string): number | undefined {
   const line = exposition.split('\n').find((candidate) => candidate.startsWith(selector));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** The built CLI, run as a real process. */
+export const CLI = join(__dirname, '..', 'dist', 'cli.js');
+
+/** Runs the CLI to its end (`--once`, `plugins`) in `cwd`, with only PATH and `env` in its environment. */
+export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 30_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * The exporter CLI running in `cwd` on its `config.yaml`, which must say `port: 0` and `listen_address: 127.0.0.1`;
+ * resolves once it serves `/metrics`. `stop()` sends SIGTERM and waits for the exit (SIGKILL after 10 s).
+ */
+export async function spawnExporter(cwd: string): Promise<{ metricsUrl: string; stderr: () => string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [CLI], { cwd, env: { PATH: process.env.PATH } });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
+  };
+  try {
+    const port = await waitFor(() => /serving \/metrics on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1], 'the exporter to listen', 20_000);
+    return { metricsUrl: `http://127.0.0.1:${port}/metrics`, stderr: () => stderr, stop };
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}; its stderr:\n${stderr}`);
+  }
+}
+
+/**
+ * The self-metric lines (`edge_*`, `process_*`, `nodejs_*`) of an exposition whose value no working exporter can
+ * have: not a finite number, negative, a time stamp more than a day from now, or any other `_seconds` (a duration,
+ * a lag, CPU time) above an hour, which a test's exporter has not run for.
+ */
+export function implausibleSelfMetrics(exposition: string): string[] {
+  const nowSeconds = Date.now() / 1000;
+  return exposition.split('\n').filter((line) => {
+    if (!/^(edge|process|nodejs)_/.test(line)) return false;
+    const name = line.slice(0, line.search(/[{ ]/));
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (!Number.isFinite(value) || value < 0) return true;
+    if (name.endsWith('_timestamp_seconds') || name === 'process_start_time_seconds') return Math.abs(value - nowSeconds) > 86_400;
+    return /_seconds(_total|_sum)?$/.test(name) && value > 3600;
+  });
 }

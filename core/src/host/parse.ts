@@ -1,10 +1,18 @@
 /** Pure parsers for the Linux files the host collector reads. */
 
+/** The `/proc/stat` CPU columns in order, named as node_exporter names its `mode` label (guest time is inside user). */
+export const CPU_MODES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
+
+/** The unit of `/proc/stat`: USER_HZ, 100 on every Linux architecture Node runs on (node_exporter assumes it too). */
+export const JIFFIES_PER_SECOND = 100;
+
 export interface CpuTimes {
   /** Jiffies spent idle (idle + iowait). */
   idle: number;
   /** All jiffies (user + nice + system + idle + iowait + irq + softirq + steal; guest is inside user). */
   total: number;
+  /** Jiffies per mode, for the columns the kernel writes. */
+  modes: Array<[(typeof CPU_MODES)[number], number]>;
 }
 
 /** `/proc/stat` → the aggregate `cpu` line and each `cpuN` line, keyed `all` and `N`. */
@@ -13,12 +21,21 @@ export function parseProcStat(text: string): Map<string, CpuTimes> {
   for (const line of text.split('\n')) {
     const match = /^cpu(\d*)\s+(.*)$/.exec(line);
     if (!match) continue;
-    const fields = match[2]!.trim().split(/\s+/).slice(0, 8).map(Number);
+    const fields = match[2]!.trim().split(/\s+/).slice(0, CPU_MODES.length).map(Number);
     if (fields.length < 4 || fields.some((field) => !Number.isFinite(field))) continue;
     const [, , , idle = 0, iowait = 0] = fields;
-    cpus.set(match[1] === '' ? 'all' : match[1]!, { idle: idle + iowait, total: fields.reduce((a, b) => a + b, 0) });
+    cpus.set(match[1] === '' ? 'all' : match[1]!, {
+      idle: idle + iowait,
+      total: fields.reduce((a, b) => a + b, 0),
+      modes: fields.map((jiffies, index) => [CPU_MODES[index]!, jiffies]),
+    });
   }
   return cpus;
+}
+
+/** The time between two readings of the `all` line, in seconds: its jiffies count every online core. */
+export function cpuSecondsBetween(before: CpuTimes, after: CpuTimes, cores: number): number {
+  return cores > 0 ? (after.total - before.total) / JIFFIES_PER_SECOND / cores : 0;
 }
 
 /** Busy share between two readings, in percent; undefined when no time has passed. */

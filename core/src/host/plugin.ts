@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { API_VERSION, type Collector, type CollectorPlugin, type PluginManifest, type Sample } from '../plugin-api';
-import { cpuUsagePercent, parseLoadavg, parseMeminfo, parseMillidegrees, parseProcStat, type CpuTimes } from './parse';
+import { JIFFIES_PER_SECOND, cpuSecondsBetween, cpuUsagePercent, parseLoadavg, parseMeminfo, parseMillidegrees, parseProcStat, type CpuTimes } from './parse';
 
 export const HOST_DEVICE_TYPE = 'host';
 
@@ -12,6 +12,7 @@ const manifest: PluginManifest = {
   metrics: [
     { name: 'host_cpu_usage_percent', help: 'CPU busy time over the last interval, all cores', type: 'gauge', unit: 'percent' },
     { name: 'host_cpu_core_usage_percent', help: 'CPU busy time over the last interval, per core', type: 'gauge', unit: 'percent', labels: ['core'] },
+    { name: 'host_cpu_seconds_total', help: 'Seconds each core spent in each mode, from /proc/stat', type: 'counter', unit: 'seconds', labels: ['core', 'mode'] },
     { name: 'host_memory_total_bytes', help: 'Total usable memory (MemTotal)', type: 'gauge', unit: 'bytes' },
     { name: 'host_memory_used_bytes', help: 'Memory in use: MemTotal - MemAvailable', type: 'gauge', unit: 'bytes' },
     { name: 'host_memory_used_percent', help: 'Memory in use, percent of MemTotal', type: 'gauge', unit: 'percent' },
@@ -36,17 +37,20 @@ const manifest: PluginManifest = {
  */
 export const hostPlugin: CollectorPlugin = {
   manifest,
-  create(options) {
-    return new HostCollector(String(options.proc_root), String(options.sysfs_root));
+  create(options, context) {
+    return new HostCollector(String(options.proc_root), String(options.sysfs_root), context.interval);
   },
 };
 
 class HostCollector implements Collector {
   private previousCpu: Map<string, CpuTimes> | undefined;
+  /** The last value of each `host_cpu_seconds_total` series: a counter never goes back (iowait can, per core). */
+  private readonly cpuSeconds = new Map<string, number>();
 
   constructor(
     private readonly procRoot: string,
     private readonly sysfsRoot: string,
+    private readonly interval: number,
   ) {}
 
   async start(): Promise<void> {
@@ -60,10 +64,7 @@ class HostCollector implements Collector {
       readFile(join(this.procRoot, 'loadavg'), 'utf8').then(parseLoadavg),
       this.readTemperatures(),
     ]);
-    const cpuSamples = this.cpuSamples(cpu);
-    // Until the CPU counters have moved since start() there is no usage to report: not ready yet.
-    if (cpuSamples.length === 0) return [];
-    const samples: Sample[] = [...cpuSamples, ...temperatures];
+    const samples: Sample[] = [...this.usageSamples(cpu), ...this.secondsSamples(cpu), ...temperatures];
     const total = meminfo.get('MemTotal');
     const available = meminfo.get('MemAvailable') ?? meminfo.get('MemFree');
     if (total !== undefined && available !== undefined && total > 0) {
@@ -87,12 +88,17 @@ class HostCollector implements Collector {
     return parseProcStat(await readFile(join(this.procRoot, 'stat'), 'utf8'));
   }
 
-  /** Usage since the previous reading; the reading becomes the next baseline only once the counters moved. */
-  private cpuSamples(current: Map<string, CpuTimes>): Sample[] {
+  /**
+   * Usage since the previous reading, once at least half an interval of CPU time lies between them: a shorter window
+   * (the first cycle right after start, a one-shot run) measures a few jiffies of start-up, not the machine. The
+   * reading becomes the next baseline only when usage was reported.
+   */
+  private usageSamples(current: Map<string, CpuTimes>): Sample[] {
     const previous = this.previousCpu;
     const before = previous?.get('all');
     const after = current.get('all');
-    if (!previous || !before || !after || cpuUsagePercent(before, after) === undefined) {
+    const cores = [...current.keys()].filter((cpu) => cpu !== 'all').length;
+    if (!previous || !before || !after || cpuSecondsBetween(before, after, cores) < this.interval / 2) {
       this.previousCpu ??= current;
       return [];
     }
@@ -107,6 +113,21 @@ class HostCollector implements Collector {
           ? { name: 'host_cpu_usage_percent', value: usage }
           : { name: 'host_cpu_core_usage_percent', value: usage, labels: { core: cpu } },
       );
+    }
+    return samples;
+  }
+
+  /** The cumulative seconds per core and mode, for `rate()` on the server: every busy second counts. */
+  private secondsSamples(current: Map<string, CpuTimes>): Sample[] {
+    const samples: Sample[] = [];
+    for (const [core, times] of current) {
+      if (core === 'all') continue;
+      for (const [mode, jiffies] of times.modes) {
+        const key = `${core}/${mode}`;
+        const seconds = Math.max(jiffies / JIFFIES_PER_SECOND, this.cpuSeconds.get(key) ?? 0);
+        this.cpuSeconds.set(key, seconds);
+        samples.push({ name: 'host_cpu_seconds_total', value: seconds, labels: { core, mode } });
+      }
     }
     return samples;
   }

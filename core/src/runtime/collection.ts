@@ -3,17 +3,24 @@ import { describeError } from '../errors';
 import type { ExpositionFamily } from '../metrics/exposition';
 import type { SelfMetrics } from '../metrics/self-metrics';
 import { CollectorDownError, type Logger, type Sample } from '../plugin-api';
-import { checkSample, seriesKey } from '../samples';
+import { readSample, seriesKey } from '../samples';
 import { withTimeout } from '../timeout';
 import type { ActiveCollector } from './collectors';
 
 export type LabelPairs = ReadonlyArray<readonly [string, string]>;
 
 /**
+ * The most samples one collector may return per collection: beyond it, the excess is dropped (counted, logged
+ * once), so that a runaway plugin cannot make every scrape slow and the process huge. A fleet device has tens to
+ * hundreds of series.
+ */
+export const MAX_SAMPLES_PER_COLLECTOR = 10_000;
+
+/**
  * Runs one collector's `collect()`, isolated: a throw, a timeout or a result that is not an array is a failed
  * collection (logged when the failure starts or changes, counted in the self-metrics), never an exception; the
  * samples a CollectorDownError carries are still returned. A collector whose previous `collect()` is still running
- * is not called again beside it.
+ * is not called again beside it. Returns a copy of the array, at most MAX_SAMPLES_PER_COLLECTOR long.
  */
 export async function collectFrom(active: ActiveCollector, timeoutMs: number, self: SelfMetrics, logger: Logger): Promise<Sample[] | undefined> {
   const started = performance.now();
@@ -25,8 +32,18 @@ export async function collectFrom(active: ActiveCollector, timeoutMs: number, se
       () => (active.inFlight = undefined),
       () => (active.inFlight = undefined),
     );
-    const samples = await withTimeout(pending, timeoutMs, 'collect()');
-    if (!Array.isArray(samples)) throw new Error(`collect() returned ${typeof samples}, not an array of samples`);
+    const returned: unknown = await withTimeout(pending, timeoutMs, 'collect()');
+    if (!Array.isArray(returned)) throw new Error(`collect() returned ${typeof returned}, not an array of samples`);
+    // A copy: an array whose elements are getters or a proxy fails here, as a collection, not later.
+    const samples = returned.slice(0, MAX_SAMPLES_PER_COLLECTOR) as Sample[];
+    const excess = returned.length - samples.length;
+    if (excess > 0) {
+      self.recordDropped(active.name, excess);
+      logger.warnOnce(
+        `${active.name}\u0000sample cap`,
+        `collector ${active.name} returned ${returned.length} samples, more than the ${MAX_SAMPLES_PER_COLLECTOR} one collector may return: the rest are dropped (counted in edge_collector_dropped_samples_total)`,
+      );
+    }
     self.recordCollection(active.name, true, (performance.now() - started) / 1000);
     if (active.lastError !== undefined) logger.info(`collector ${active.name} recovered`);
     active.lastError = undefined;
@@ -36,7 +53,7 @@ export async function collectFrom(active: ActiveCollector, timeoutMs: number, se
     self.recordCollection(active.name, false, (performance.now() - started) / 1000);
     if (message !== active.lastError) logger.error(`collector ${active.name} (${active.usable.record.packageName}) failed: ${message}`);
     active.lastError = message;
-    return error instanceof CollectorDownError && Array.isArray(error.samples) ? error.samples : undefined;
+    return error instanceof CollectorDownError && Array.isArray(error.samples) ? error.samples.slice(0, MAX_SAMPLES_PER_COLLECTOR) : undefined;
   }
 }
 
@@ -63,13 +80,14 @@ export function assembleFamilies(
   const series = new Set<string>();
   for (const { active, samples } of results) {
     let dropped = 0;
-    for (const sample of samples ?? []) {
-      const family = checkSample(sample, active.usable.families);
-      if (typeof family === 'string') {
+    for (const raw of samples ?? []) {
+      const checked = readSample(raw, active.usable.families);
+      if (typeof checked === 'string') {
         dropped++;
-        logger.warnOnce(`${active.name}\u0000${family}`, `collector ${active.name}: ${family}; sample dropped`);
+        logger.warnOnce(`${active.name}\u0000${checked}`, `collector ${active.name}: ${checked}; sample dropped`);
         continue;
       }
+      const { sample, family } = checked;
       const key = seriesKey(sample);
       if (series.has(key)) {
         dropped++;

@@ -45,7 +45,7 @@ export async function planCollectors(
   if (deviceType === 'auto') {
     const detected = await detectHardware(config, catalog, logger);
     if (detected.length === 0) {
-      logger.info(`device_type auto: no plugin found its hardware; using the built-in host collector`);
+      logger.info(`device_type auto: no plugin found its hardware; using the built-in host collector (log_level debug says why)`);
       const host = catalog.forDeviceType(HOST_DEVICE_TYPE, where);
       detected.push({ usable: host, deviceType: HOST_DEVICE_TYPE, options: resolveOptions(host.plugin.manifest, {}, 'options') });
     }
@@ -108,8 +108,12 @@ async function detectHardware(config: ExporterConfig, catalog: PluginCatalog, lo
       const context = collectorContext(manifest.deviceTypes[0]!, `detect:${manifest.name}`, config.interval, logger);
       try {
         const detection = await withTimeout(Promise.resolve(usable.plugin.detect!(options, context)), DETECT_TIMEOUT_MS, `${manifest.name} detect()`);
-        logger.info(`device_type auto: ${manifest.name} ${detection.found ? 'found' : 'did not find'} its hardware${detection.reason ? `: ${detection.reason}` : ''}`);
-        if (!detection.found) return undefined;
+        // Absent hardware is the normal case of auto-detection: its explanation is for debugging only.
+        if (!detection.found) {
+          logger.debug(`device_type auto: ${manifest.name} did not find its hardware${detection.reason ? `: ${detection.reason}` : ''}`);
+          return undefined;
+        }
+        logger.info(`device_type auto: ${manifest.name} found its hardware${detection.reason ? `: ${detection.reason}` : ''}`);
         const deviceType = detection.deviceType && manifest.deviceTypes.includes(detection.deviceType) ? detection.deviceType : manifest.deviceTypes[0]!;
         return { usable, deviceType, options };
       } catch (error) {

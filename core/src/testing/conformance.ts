@@ -3,7 +3,7 @@ import { createLogger } from '../logger';
 import { checkPlugin, resolveOptions } from '../manifest';
 import { FamilyIndex } from '../metric-names';
 import type { Collector, CollectorContext, CollectorPlugin, Sample } from '../plugin-api';
-import { checkSample, seriesKey } from '../samples';
+import { readSample, seriesKey } from '../samples';
 import { withTimeout } from '../timeout';
 
 export interface ConformanceOptions {
@@ -93,9 +93,12 @@ function checkSamples(samples: Sample[], families: FamilyIndex): string[] {
   const problems: string[] = [];
   const keys = new Set<string>();
   for (const sample of samples) {
-    const checked = checkSample(sample, families);
-    if (typeof checked === 'string') problems.push(checked);
-    const key = seriesKey(sample);
+    const checked = readSample(sample, families);
+    if (typeof checked === 'string') {
+      problems.push(checked);
+      continue;
+    }
+    const key = seriesKey(checked.sample);
     if (keys.has(key)) problems.push(`series ${key} appears twice in one collection`);
     keys.add(key);
   }

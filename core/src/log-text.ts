@@ -1,7 +1,7 @@
 const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
- * Text a client sent, made safe for one log line: line breaks (including U+2028, U+2029 and NEL) and other
+ * Text from outside (a client, a plugin, a file), made safe for one log line: line breaks (including U+2028, U+2029 and NEL) and other
  * control characters are written as escapes, so that the text cannot start a line of its own or move the cursor.
  */
 export function oneLine(text: string): string {
