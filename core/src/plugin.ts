@@ -5,6 +5,10 @@
  */
 export {
   API_VERSION,
+  NoDataError,
+  definePlugin,
+  type OptionsOf,
+  type PluginDefinition,
   type Collector,
   type CollectorContext,
   type CollectorPlugin,
