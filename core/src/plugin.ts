@@ -27,3 +27,11 @@ export { checkPlugin, manifestSchema, resolveOptions } from './manifest';
 export { FamilyIndex, familyNameRegExp } from './metric-names';
 export { isPluginPackageName, normalizePackageName } from './plugin-names';
 export { configProblems, configSchema } from './config/schema';
+export {
+  describeReadFailure,
+  isPermissionFailure,
+  listSysfsDir,
+  readSysfsFile,
+  type ReadFailure,
+  type ReadFailureAdvice,
+} from './sysfs';
