@@ -14,7 +14,8 @@ const { openExporter, cycleAndRender, yieldToEventLoop } = require('./in-process
 const { timeBatches, timeRuns } = require('./timing');
 
 const REPO = join(__dirname, '..', '..');
-const { parseTegrastatsLine, jetsonSamples } = require(join(REPO, 'plugins', 'jetson', 'dist'));
+const { parseTegrastatsLine } = require(join(REPO, 'plugins', 'jetson', 'dist', 'tegrastats'));
+const { jetsonSamples } = require(join(REPO, 'plugins', 'jetson', 'dist', 'metrics'));
 
 function parsing(trace) {
   const lines = readFileSync(trace, 'utf8').split('\n').filter((line) => line.trim() !== '');

@@ -1,4 +1,4 @@
-import type { Logger } from '@edge-metrics/core';
+import type { Logger } from '@edge-metrics/core/plugin';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { ChangeNotifier } from './change-notifier';
 import { registerConfigRoutes } from './config-routes';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createLogger, type Logger } from '@edge-metrics/core';
+import { createLogger, type Logger } from '@edge-metrics/core/plugin';
 import { parseCliArgs, USAGE, type CliCommand } from './cli-args';
 import { ConfigServerError, describeError } from './errors';
 import { createConfigServer, type ConfigServer } from './server';

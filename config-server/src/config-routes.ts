@@ -1,4 +1,4 @@
-import { configProblems } from '@edge-metrics/core';
+import { configProblems } from '@edge-metrics/core/plugin';
 import express, { type Express, type Request, type Response } from 'express';
 import { stringify as stringifyYaml } from 'yaml';
 import type { AppContext } from './app';

@@ -1,4 +1,4 @@
-import { configSchema } from '@edge-metrics/core';
+import { configSchema } from '@edge-metrics/core/plugin';
 
 /** Patterns read from core's config schema, so that the server accepts exactly the names a config may hold. */
 const properties = configSchema.properties as Record<string, { pattern: string }>;

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger } from '@edge-metrics/core';
+import { createLogger, type Logger } from '@edge-metrics/core/plugin';
 import type { Express } from 'express';
 import { createApp } from './app';
 import { ChangeNotifier } from './change-notifier';

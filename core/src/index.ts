@@ -1,23 +1,4 @@
-export {
-  API_VERSION,
-  CollectorDownError,
-  type Collector,
-  type CollectorContext,
-  type CollectorPlugin,
-  type Detection,
-  type Logger,
-  type MetricFamily,
-  type MetricType,
-  type PluginManifest,
-  type Sample,
-} from './plugin-api';
-export { EnergyIntegrator, MonotonicCounter } from './counters';
-export { ExporterError, type ErrorCode } from './errors';
-export { createLogger, type LogLevel } from './logger';
-export { withTimeout } from './timeout';
-export { checkPlugin, manifestSchema, resolveOptions } from './manifest';
-export { FamilyIndex, familyNameRegExp } from './metric-names';
-export { isPluginPackageName, normalizePackageName } from './plugin-names';
+export * from './plugin';
 export {
   configProblems,
   configSchema,

@@ -1,9 +1,6 @@
 import type { MetricFamily } from './plugin-api';
 
 export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-/** Labels core adds to every series; a plugin or a config may not set them. */
-export const RESERVED_LABELS = ['device_type', 'hostname'] as const;
 
 const PLACEHOLDER = /\{[^{}]*\}/g;
 

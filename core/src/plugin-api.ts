@@ -2,6 +2,7 @@
  * The plugin contract, apiVersion 1. A plugin is an npm package named `edge-collector-<name>` or
  * `@<scope>/edge-collector-<name>` whose main export is a `CollectorPlugin`.
  */
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 export const API_VERSION = 1;
 
@@ -85,7 +86,8 @@ export interface Collector {
   /**
    * Returns the current samples. Returns `[]` while no sample is available yet (e.g. a child process has not
    * printed its first line); throws an Error whose message says what is wrong and how to fix it when the
-   * source is down. Must never block on hardware for longer than the interval.
+   * source is down, or a `NoDataError` when the hardware is not there at all. Must never block on hardware for
+   * longer than the interval.
    */
   collect(): Sample[] | Promise<Sample[]>;
   /** Releases everything `start()` took. Called on reload and shutdown; must be safe to call twice. */
@@ -106,4 +108,46 @@ export interface CollectorPlugin {
   create(options: Record<string, unknown>, context: CollectorContext): Collector;
   /** Looks for the plugin's hardware, for `device_type: auto`. Must not throw and must return within a second. */
   detect?(options: Record<string, unknown>, context: CollectorContext): Detection | Promise<Detection>;
+}
+
+/**
+ * Thrown by `collect()` when the hardware is absent (no sensor, no RAPL zone), as node_exporter's `ErrNoData`:
+ * the collector is down, core logs the message once at info and does not count it as an error.
+ */
+export class NoDataError extends Error {
+  override readonly name = 'NoDataError';
+}
+
+/**
+ * True for a `NoDataError`, also one made by another copy of core (a plugin's own install of its peer), which
+ * `instanceof` would miss.
+ */
+export function isNoData(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as Error).name === 'NoDataError';
+}
+
+/** True for a `CollectorDownError` carrying samples, also one made by another copy of core. */
+export function isCollectorDown(error: unknown): error is CollectorDownError {
+  return typeof error === 'object' && error !== null && (error as Error).name === 'CollectorDownError' && Array.isArray((error as CollectorDownError).samples);
+}
+
+/**
+ * The options `create()` receives for an options schema written `as const`: the schema's type, with the
+ * properties that have a `default` present (core fills them in). Without a schema, no options.
+ */
+export type OptionsOf<Schema> = Schema extends JSONSchema ? FromSchema<Schema> : Record<string, never>;
+
+/** A plugin as its author writes it: `create()` and `detect()` receive the options typed from the manifest's schema. */
+export interface PluginDefinition<Schema> {
+  manifest: PluginManifest & { optionsSchema?: Schema };
+  create(options: OptionsOf<Schema>, context: CollectorContext): Collector;
+  detect?(options: OptionsOf<Schema>, context: CollectorContext): Detection | Promise<Detection>;
+}
+
+/**
+ * Types a plugin's options from its manifest's `optionsSchema` (declare the schema `as const`), so that no plugin
+ * casts them. Core validates the options against that schema and fills in its defaults before each call.
+ */
+export function definePlugin<const Schema = undefined>(plugin: PluginDefinition<Schema>): CollectorPlugin & PluginDefinition<Schema> {
+  return plugin as CollectorPlugin & PluginDefinition<Schema>;
 }

@@ -1,4 +1,5 @@
 /** Plugin package naming, in one place: `edge-collector-<name>` or `@<scope>/edge-collector-<name>`. */
+import { FIRST_PARTY_PACKAGES } from './first-party-plugins';
 
 export const PLUGIN_PREFIX = 'edge-collector-';
 
@@ -20,23 +21,6 @@ export function normalizePackageName(reference: string): string {
   return reference.startsWith(PLUGIN_PREFIX) ? reference : `${PLUGIN_PREFIX}${reference}`;
 }
 
-/** The first-party package serving each device type, for the advice when none is installed. */
-const FIRST_PARTY_PACKAGES: Record<string, string> = {
-  jetson: 'edge-collector-jetson',
-  jetson_orin: 'edge-collector-jetson',
-  jetson_xavier: 'edge-collector-jetson',
-  jetson_nano: 'edge-collector-jetson',
-  jetson_tx2: 'edge-collector-jetson',
-  jetson_thor: 'edge-collector-jetson',
-  raspberrypi: 'edge-collector-raspberrypi-ina260',
-  ina260: 'edge-collector-raspberrypi-ina260',
-  orangepi: 'edge-collector-orangepi-sysfs',
-  sysfs: 'edge-collector-orangepi-sysfs',
-  lattepanda: 'edge-collector-lattepanda-rapl',
-  intel_rapl: 'edge-collector-lattepanda-rapl',
-  shelly: 'edge-collector-shelly',
-};
-
 export function firstPartyPackageFor(deviceType: string): string | undefined {
-  return FIRST_PARTY_PACKAGES[deviceType];
+  return Object.hasOwn(FIRST_PARTY_PACKAGES, deviceType) ? FIRST_PARTY_PACKAGES[deviceType] : undefined;
 }

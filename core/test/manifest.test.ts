@@ -2,7 +2,7 @@ import { checkPlugin, resolveOptions } from '../src/manifest';
 import { FamilyIndex, familyNameRegExp } from '../src/metric-names';
 import { isPluginPackageName, normalizePackageName } from '../src/plugin-names';
 import type { PluginManifest } from '../src/plugin-api';
-import { readmeMetricProblems } from '../src/testing';
+import { readmeMetricProblems, readmeOptionProblems, readmeProblems } from '../src/testing';
 
 const manifest: PluginManifest = {
   name: 'edge-collector-demo',
@@ -111,6 +111,53 @@ describe('README metrics table', () => {
       "demo_power_watts: the README says labels '', the manifest 'rail'",
       "demo_new_total is in the manifest but not in the README's metrics table",
       "demo_cpu_core{N}_usage_percent is in the README's metrics table but not in the manifest",
+    ]);
+  });
+});
+
+describe('README options table', () => {
+  const readme = `# demo
+
+## Options
+
+| option | default | meaning |
+| --- | --- | --- |
+| \`root\` | \`/sys\` | where sysfs is |
+| \`pattern\` | \`''\` | empty: every sensor |
+| \`sensors\` | \`[main]\` | the sensors |
+| \`strict\` | \`false\` | stop at the first bad file |
+
+## Metrics
+
+| metric | type | unit | labels | meaning |
+| --- | --- | --- | --- | --- |
+| \`demo_power_watts\` | gauge | watts |  | Power |
+`;
+  const withOptions = (properties: Record<string, unknown>): PluginManifest => ({
+    ...manifest,
+    metrics: [manifest.metrics[0]!],
+    optionsSchema: { type: 'object', additionalProperties: false, properties },
+  });
+  const agreeing = { root: { type: 'string', default: '/sys' }, pattern: { type: 'string', default: '' }, sensors: { type: 'array', default: ['main'] }, strict: { type: 'boolean', default: false } };
+
+  test('agrees with a schema that declares the same options and defaults', () => {
+    expect(readmeOptionProblems(readme, withOptions(agreeing))).toEqual([]);
+    expect(readmeProblems(readme, withOptions(agreeing))).toEqual([]);
+  });
+
+  test('names each disagreement', () => {
+    const { strict: _, ...rest } = agreeing;
+    expect(readmeOptionProblems(readme, withOptions({ ...rest, root: { type: 'string', default: '/host/sys' }, timeout_ms: { type: 'integer' } }))).toEqual([
+      'option root: the README says default `/sys`, the manifest `/host/sys`',
+      "option timeout_ms is in the manifest's optionsSchema but not in the README's options table",
+      "option strict is in the README's options table but not in the manifest's optionsSchema",
+    ]);
+  });
+
+  test('a README without an options table misses every option; readmeProblems adds the metric problems', () => {
+    expect(readmeProblems('# demo\n', withOptions({ root: { type: 'string' } }))).toEqual([
+      "demo_power_watts is in the manifest but not in the README's metrics table",
+      "option root is in the manifest's optionsSchema but not in the README's options table",
     ]);
   });
 });

@@ -98,6 +98,12 @@ export class SelfMetrics {
     this.droppedSamples.inc({ collector }, 0);
   }
 
+  /** A collection that found no hardware (`NoDataError`): the collector is down, but nothing failed. */
+  recordNoData(collector: string, seconds: number): void {
+    this.recordCollection(collector, true, seconds);
+    this.collectorUp.set({ collector }, 0);
+  }
+
   recordDropped(collector: string, count: number): void {
     this.droppedSamples.inc({ collector }, count);
   }

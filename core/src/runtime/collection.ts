@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { describeError } from '../errors';
 import type { ExpositionFamily } from '../metrics/exposition';
 import type { SelfMetrics } from '../metrics/self-metrics';
-import { CollectorDownError, type Logger, type Sample } from '../plugin-api';
+import { isCollectorDown, isNoData, type Logger, type Sample } from '../plugin-api';
 import { readSample, seriesKey } from '../samples';
 import { withTimeout } from '../timeout';
 import type { ActiveCollector } from './collectors';
@@ -50,10 +50,17 @@ export async function collectFrom(active: ActiveCollector, timeoutMs: number, se
     return samples;
   } catch (error) {
     const message = describeError(error);
+    if (isNoData(error)) {
+      // Absent hardware is no data, not a fault: down, logged once, not counted as an error.
+      self.recordNoData(active.name, (performance.now() - started) / 1000);
+      if (message !== active.lastError) logger.info(`collector ${active.name} (${active.usable.record.packageName}) has no data: ${message}`);
+      active.lastError = message;
+      return undefined;
+    }
     self.recordCollection(active.name, false, (performance.now() - started) / 1000);
     if (message !== active.lastError) logger.error(`collector ${active.name} (${active.usable.record.packageName}) failed: ${message}`);
     active.lastError = message;
-    return error instanceof CollectorDownError && Array.isArray(error.samples) ? error.samples.slice(0, MAX_SAMPLES_PER_COLLECTOR) : undefined;
+    return isCollectorDown(error) ? error.samples.slice(0, MAX_SAMPLES_PER_COLLECTOR) : undefined;
   }
 }
 

@@ -1,4 +1,12 @@
 export { checkConformance, type ConformanceOptions, type ConformanceResult } from './conformance';
 export { firstSamples } from '../first-samples';
 export { FixtureTree, asUnprivileged } from './fixture-tree';
-export { readmeMetricProblems, readmeMetricRows, type ReadmeMetricRow } from './readme';
+export {
+  readmeMetricProblems,
+  readmeMetricRows,
+  readmeOptionProblems,
+  readmeOptionRows,
+  readmeProblems,
+  type ReadmeMetricRow,
+  type ReadmeOptionRow,
+} from './readme';

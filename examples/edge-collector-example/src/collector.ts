@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MonotonicCounter, type Collector, type Logger, type Sample } from '@edge-metrics/core';
+import { MonotonicCounter, type Collector, type Logger, type Sample } from '@edge-metrics/core/plugin';
 import type { NetdevOptions } from './manifest';
 import { parseNetDev } from './netdev';
 

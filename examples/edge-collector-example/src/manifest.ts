@@ -1,17 +1,43 @@
-import { API_VERSION, type PluginManifest } from '@edge-metrics/core';
+import { API_VERSION, type OptionsOf, type PluginManifest } from '@edge-metrics/core/plugin';
+
+/** The options' JSON schema, `as const` so that their TypeScript type is derived from it. */
+const optionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    proc_root: {
+      type: 'string',
+      minLength: 1,
+      default: '/proc',
+      description: 'Where procfs is mounted; the counters are read from <proc_root>/net/dev',
+    },
+    include: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: 'Interface name patterns (* matches any run of characters) to report; empty: every interface',
+    },
+    exclude: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: ['lo'],
+      description: 'Interface name patterns not to report, applied after include',
+    },
+    counter_bits: {
+      enum: [32, 64],
+      default: 64,
+      description: "The width of the kernel's counters: 32 where a driver on a 32-bit kernel wraps them at 2^32",
+    },
+  },
+} as const;
 
 /** The options as `create()` sees them: validated against `optionsSchema`, defaults filled in. */
-export interface NetdevOptions {
-  proc_root: string;
-  include: string[];
-  exclude: string[];
-  counter_bits: 32 | 64;
-}
+export type NetdevOptions = OptionsOf<typeof optionsSchema>;
 
 const labels = ['interface'];
 
 /** Plain data, the single source of truth: core validates it, the tests check every sample and the README against it. */
-export const manifest: PluginManifest = {
+export const manifest = {
   name: 'edge-collector-example',
   apiVersion: API_VERSION,
   deviceTypes: ['netdev'],
@@ -25,33 +51,5 @@ export const manifest: PluginManifest = {
     { name: 'netdev_receive_dropped_total', help: 'Received packets dropped before they reached the network stack', type: 'counter', labels },
     { name: 'netdev_transmit_dropped_total', help: 'Packets dropped on the way out', type: 'counter', labels },
   ],
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      proc_root: {
-        type: 'string',
-        minLength: 1,
-        default: '/proc',
-        description: 'Where procfs is mounted; the counters are read from <proc_root>/net/dev',
-      },
-      include: {
-        type: 'array',
-        items: { type: 'string', minLength: 1 },
-        default: [],
-        description: 'Interface name patterns (* matches any run of characters) to report; empty: every interface',
-      },
-      exclude: {
-        type: 'array',
-        items: { type: 'string', minLength: 1 },
-        default: ['lo'],
-        description: 'Interface name patterns not to report, applied after include',
-      },
-      counter_bits: {
-        enum: [32, 64],
-        default: 64,
-        description: "The width of the kernel's counters: 32 where a driver on a 32-bit kernel wraps them at 2^32",
-      },
-    },
-  },
-};
+  optionsSchema,
+} satisfies PluginManifest;

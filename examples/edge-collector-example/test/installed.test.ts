@@ -1,15 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { manifest } from '../src';
+import { manifest } from '../src/manifest';
+import { capturedNetDev } from './helpers';
 
 /** The plugin installed as a user installs it: packed as `npm publish` would upload it, beside core, in a fresh folder. */
 const packageDir = join(__dirname, '..');
 const coreDir = dirname(require.resolve('@edge-metrics/core/package.json'));
 const cli = join(coreDir, 'dist', 'cli.js');
-const CUBIETRUCK = readFileSync(join(__dirname, 'fixtures', 'cubietruck-a20', 'dev'), 'utf8');
+const CUBIETRUCK = capturedNetDev('cubietruck-a20');
 
 let dir: string;
 beforeAll(async () => {

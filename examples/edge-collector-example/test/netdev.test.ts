@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNetDev } from '../src';
-
-const fixtures = join(__dirname, 'fixtures');
+import { parseNetDev } from '../src/netdev';
+import { FIXTURES as fixtures } from './helpers';
 const read = (relative: string): string => readFileSync(join(fixtures, relative), 'utf8');
 const cases = readdirSync(fixtures, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())

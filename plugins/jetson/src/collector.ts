@@ -1,4 +1,4 @@
-import { EnergyIntegrator, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core';
+import { EnergyIntegrator, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core/plugin';
 import type { JetsonOptions } from './manifest';
 import { jetsonSamples } from './metrics';
 import { parseTegrastatsLine, TegrastatsLineError } from './tegrastats';

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import type { Detection } from '@edge-metrics/core';
+import type { Detection } from '@edge-metrics/core/plugin';
 import type { JetsonOptions } from './manifest';
 
 /** The device type a device-tree model names, e.g. `NVIDIA Jetson AGX Orin Developer Kit` → `jetson_orin`. */

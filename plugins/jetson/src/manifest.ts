@@ -1,19 +1,42 @@
-import { API_VERSION, type PluginManifest } from '@edge-metrics/core';
+import { API_VERSION, type OptionsOf, type PluginManifest } from '@edge-metrics/core/plugin';
+
+const optionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    tegrastats_path: {
+      type: 'string',
+      minLength: 1,
+      default: 'tegrastats',
+      description: 'The tegrastats command: a name looked up on PATH, or a path',
+    },
+    interval_ms: {
+      type: 'integer',
+      minimum: 10,
+      maximum: 3_600_000,
+      description: "tegrastats' --interval in milliseconds; default the collector's interval",
+    },
+    sample_stale_s: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: 'A sample older than this is not served; default five intervals, at least 5 s',
+    },
+    restart_backoff_max_s: {
+      type: 'number',
+      minimum: 1,
+      default: 60,
+      description: 'The longest wait between two restarts of a failing tegrastats (the wait doubles from 1 s)',
+    },
+    proc_root: { type: 'string', minLength: 1, default: '/proc', description: 'Where procfs is mounted (detection)' },
+    sys_root: { type: 'string', minLength: 1, default: '/sys', description: 'Where sysfs is mounted (detection)' },
+    etc_root: { type: 'string', minLength: 1, default: '/etc', description: 'Where nv_tegra_release is looked for (detection)' },
+  },
+} as const;
 
 /** The options as `create()` sees them: validated against `optionsSchema`, defaults filled in. */
-export interface JetsonOptions {
-  tegrastats_path: string;
-  /** Absent: the collector's interval. */
-  interval_ms?: number;
-  /** Absent: five intervals, at least 5 s. */
-  sample_stale_s?: number;
-  restart_backoff_max_s: number;
-  proc_root: string;
-  sys_root: string;
-  etc_root: string;
-}
+export type JetsonOptions = OptionsOf<typeof optionsSchema>;
 
-export const manifest: PluginManifest = {
+export const manifest = {
   name: 'edge-collector-jetson',
   apiVersion: API_VERSION,
   deviceTypes: ['jetson_orin', 'jetson_xavier', 'jetson_nano', 'jetson_tx2', 'jetson_thor', 'jetson'],
@@ -39,36 +62,5 @@ export const manifest: PluginManifest = {
     { name: 'jetson_emc_freq_mhz', help: 'External memory controller clock', type: 'gauge', unit: 'mhz' },
     { name: 'jetson_{engine}_freq_mhz', help: "An engine's clock (APE, NVENC, NVDEC, NVJPG, VIC, OFA, NVDLA, PVA...), while it is on", type: 'gauge', unit: 'mhz' },
   ],
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      tegrastats_path: {
-        type: 'string',
-        minLength: 1,
-        default: 'tegrastats',
-        description: 'The tegrastats command: a name looked up on PATH, or a path',
-      },
-      interval_ms: {
-        type: 'integer',
-        minimum: 10,
-        maximum: 3_600_000,
-        description: "tegrastats' --interval in milliseconds; default the collector's interval",
-      },
-      sample_stale_s: {
-        type: 'number',
-        exclusiveMinimum: 0,
-        description: 'A sample older than this is not served; default five intervals, at least 5 s',
-      },
-      restart_backoff_max_s: {
-        type: 'number',
-        minimum: 1,
-        default: 60,
-        description: 'The longest wait between two restarts of a failing tegrastats (the wait doubles from 1 s)',
-      },
-      proc_root: { type: 'string', minLength: 1, default: '/proc', description: 'Where procfs is mounted (detection)' },
-      sys_root: { type: 'string', minLength: 1, default: '/sys', description: 'Where sysfs is mounted (detection)' },
-      etc_root: { type: 'string', minLength: 1, default: '/etc', description: 'Where nv_tegra_release is looked for (detection)' },
-    },
-  },
-};
+  optionsSchema,
+} satisfies PluginManifest;

@@ -1,4 +1,4 @@
-import type { Sample } from '@edge-metrics/core';
+import type { Sample } from '@edge-metrics/core/plugin';
 import type { TegrastatsReading } from './tegrastats';
 
 /**

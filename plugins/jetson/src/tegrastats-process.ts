@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { Logger } from '@edge-metrics/core';
+import type { Logger } from '@edge-metrics/core/plugin';
 
 export interface TegrastatsProcessOptions {
   /** The command, looked up on PATH when it has no `/`. */

@@ -1,7 +1,8 @@
 import { chmod } from 'node:fs/promises';
-import type { Collector } from '@edge-metrics/core';
+import type { Collector } from '@edge-metrics/core/plugin';
 import { FixtureTree } from '@edge-metrics/core/testing';
-import { create, timing } from '../src';
+import { create } from '../src';
+import { timing } from '../src/collector';
 import { byName, context, fakeTegrastats, fixture, options, thrown, waitFor } from './helpers';
 
 jest.setTimeout(30_000);

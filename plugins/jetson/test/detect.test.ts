@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FixtureTree } from '@edge-metrics/core/testing';
-import { deviceTypeFromCompatible, deviceTypeFromModel, detectJetson } from '../src';
+import { deviceTypeFromCompatible, deviceTypeFromModel, detectJetson } from '../src/detect';
 import { fakeTegrastats, options } from './helpers';
 
 // Device-tree files and nv_tegra_release of real boards (sources in fixtures/README.md).

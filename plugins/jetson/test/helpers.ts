@@ -1,8 +1,8 @@
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLogger, resolveOptions, type CollectorContext, type Sample } from '@edge-metrics/core';
+import { createLogger, resolveOptions, type CollectorContext, type Sample } from '@edge-metrics/core/plugin';
 import type { FixtureTree } from '@edge-metrics/core/testing';
-import { manifest, type JetsonOptions } from '../src';
+import { manifest, type JetsonOptions } from '../src/manifest';
 
 export const FIXTURES = join(__dirname, 'fixtures');
 export const REPLAY_DEMO = join(__dirname, '..', '..', '..', 'examples', 'jetson-replay');

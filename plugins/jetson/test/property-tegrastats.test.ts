@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { FamilyIndex } from '@edge-metrics/core';
-import { jetsonSamples, manifest, parseTegrastatsLine, TegrastatsLineError } from '../src';
+import { FamilyIndex } from '@edge-metrics/core/plugin';
+import { manifest } from '../src/manifest';
+import { jetsonSamples } from '../src/metrics';
+import { parseTegrastatsLine, TegrastatsLineError } from '../src/tegrastats';
 import { FIXTURES } from './helpers';
 
 /**

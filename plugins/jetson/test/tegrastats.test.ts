@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
-import { jetsonSamples, parseTegrastatsLine, TegrastatsLineError } from '../src';
+import { jetsonSamples } from '../src/metrics';
+import { parseTegrastatsLine, TegrastatsLineError } from '../src/tegrastats';
 import { byName, fixture, FIXTURES } from './helpers';
 
 // Every fixture is a line tegrastats printed on a real board (sources in fixtures/README.md) next to the values

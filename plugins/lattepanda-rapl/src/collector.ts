@@ -1,13 +1,10 @@
 import { join } from 'node:path';
-import { MonotonicCounter, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core';
-import { describeFailure, isPermissionFailure, noZonesMessage } from './messages';
+import { isPermissionFailure, MonotonicCounter, NoDataError, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core/plugin';
+import type { RaplOptions } from './manifest';
+import { describeFailure, noZonesMessage } from './messages';
 import { readPowercap } from './powercap';
 import { cpuZones, wholeDeviceZones } from './totals';
 import { parseZones, seriesLabels, type RaplZone } from './zones';
-
-export interface RaplOptions {
-  sysfs_root: string;
-}
 
 /** One series' counter across reads. */
 interface ZoneState {
@@ -40,7 +37,7 @@ export class RaplCollector implements Collector {
   async collect(): Promise<Sample[]> {
     const atMs = performance.now();
     const snapshot = await readPowercap(this.options.sysfs_root);
-    if (snapshot.zoneCount === 0) throw new Error(noZonesMessage(snapshot.dir));
+    if (snapshot.zoneCount === 0) throw new NoDataError(noZonesMessage(snapshot.dir));
     const { zones, problems } = parseZones(snapshot.files, (dir, file) => join(snapshot.dir, dir, file));
     if (zones.length === 0) {
       const denied = snapshot.failures.find(isPermissionFailure);

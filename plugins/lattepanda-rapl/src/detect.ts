@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { Detection } from '@edge-metrics/core';
-import type { RaplOptions } from './collector';
-import { describeFailure, isPermissionFailure, noZonesMessage } from './messages';
+import { isPermissionFailure, type Detection } from '@edge-metrics/core/plugin';
+import type { RaplOptions } from './manifest';
+import { describeFailure, noZonesMessage } from './messages';
 import { readPowercap } from './powercap';
 import { parseZones } from './zones';
 
@@ -9,8 +9,7 @@ import { parseZones } from './zones';
  * Finds RAPL for `device_type: auto`: at least one zone whose counter can be read. RAPL is a feature of the
  * CPU, not of the board, so what is found is `intel_rapl`; a LattePanda's config names `lattepanda` itself.
  */
-export async function detect(options: Record<string, unknown>): Promise<Detection> {
-  const { sysfs_root: root } = options as unknown as RaplOptions;
+export async function detectRapl({ sysfs_root: root }: RaplOptions): Promise<Detection> {
   try {
     const snapshot = await readPowercap(root);
     if (snapshot.zoneCount === 0) return { found: false, reason: noZonesMessage(snapshot.dir) };

@@ -1,23 +1,10 @@
-import type { Collector, CollectorContext } from '@edge-metrics/core';
-import { RaplCollector, type RaplOptions } from './collector';
+import { definePlugin } from '@edge-metrics/core/plugin';
+import { RaplCollector } from './collector';
+import { detectRapl } from './detect';
+import { manifest as raplManifest } from './manifest';
 
-export { manifest } from './manifest';
-export { detect } from './detect';
-export { RaplCollector, type RaplOptions } from './collector';
-export { readPowercap, type PowercapSnapshot, type ReadFailure } from './powercap';
-export { cpuZones, wholeDeviceZones } from './totals';
-export {
-  isZoneDir,
-  parseMicroUnits,
-  parseZones,
-  seriesLabels,
-  topLevelDir,
-  type RaplZone,
-  type ZoneFiles,
-  type ZoneProblem,
-} from './zones';
-
-/** Creates a collector for options that core has validated against `manifest.optionsSchema`. */
-export function create(options: Record<string, unknown>, context: CollectorContext): Collector {
-  return new RaplCollector(options as unknown as RaplOptions, context);
-}
+export const { manifest, create, detect } = definePlugin({
+  manifest: raplManifest,
+  create: (options, context) => new RaplCollector(options, context),
+  detect: (options) => detectRapl(options),
+});

@@ -1,6 +1,22 @@
-import type { PluginManifest } from '@edge-metrics/core';
+import type { OptionsOf, PluginManifest } from '@edge-metrics/core/plugin';
 
-export const manifest: PluginManifest = {
+const optionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    sysfs_root: {
+      type: 'string',
+      minLength: 1,
+      default: '/sys',
+      description: 'Where sysfs is mounted; the zones are read from <sysfs_root>/class/powercap/intel-rapl:*',
+    },
+  },
+} as const;
+
+/** The options as `create()` sees them: validated against `optionsSchema`, defaults filled in. */
+export type RaplOptions = OptionsOf<typeof optionsSchema>;
+
+export const manifest = {
   name: 'edge-collector-lattepanda-rapl',
   apiVersion: 1,
   deviceTypes: ['lattepanda', 'intel_rapl'],
@@ -38,16 +54,5 @@ export const manifest: PluginManifest = {
       unit: 'joules',
     },
   ],
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      sysfs_root: {
-        type: 'string',
-        minLength: 1,
-        default: '/sys',
-        description: 'Where sysfs is mounted; the zones are read from <sysfs_root>/class/powercap/intel-rapl:*',
-      },
-    },
-  },
-};
+  optionsSchema,
+} satisfies PluginManifest;

@@ -1,22 +1,16 @@
-import type { ReadFailure } from './powercap';
+import { describeReadFailure, type ReadFailure } from '@edge-metrics/core/plugin';
 
-const README = 'the edge-collector-lattepanda-rapl README, section "Permissions"';
+const ADVICE = {
+  permission:
+    'since Linux 5.10 (CVE-2020-8694) energy_uj is readable by root only. Run the exporter as root, or make the ' +
+    'counters readable with the udev rule or the sysfsutils line in the edge-collector-lattepanda-rapl README, ' +
+    'section "Permissions" (a plain chmod works until the next reboot)',
+  vanished: 'the RAPL driver was unloaded or the zone removed',
+};
 
 /** What a zone file that could not be read means, and how to fix it. */
 export function describeFailure(failure: ReadFailure): string {
-  switch (failure.code) {
-    case 'EACCES':
-    case 'EPERM':
-      return (
-        `cannot read ${failure.file}: permission denied. Since Linux 5.10 (CVE-2020-8694) energy_uj is readable ` +
-        `by root only. Run the exporter as root, or make the counters readable with the udev rule or the ` +
-        `sysfsutils line in ${README} (a plain chmod works until the next reboot)`
-      );
-    case 'ENOENT':
-      return `${failure.file} vanished while it was read (the RAPL driver was unloaded or the zone removed); skipping it`;
-    default:
-      return `cannot read ${failure.file}: ${failure.code}; skipping it`;
-  }
+  return describeReadFailure(failure, ADVICE);
 }
 
 /** Why there is nothing to read under `dir`, and what to check. */
@@ -26,8 +20,4 @@ export function noZonesMessage(dir: string): string {
     `CPU since Zen, and the powercap driver: load it with 'modprobe intel_rapl_msr'. In a container, mount the ` +
     `host's /sys and point the option sysfs_root at it`
   );
-}
-
-export function isPermissionFailure(failure: ReadFailure): boolean {
-  return failure.code === 'EACCES' || failure.code === 'EPERM';
 }

@@ -1,12 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { listSysfsDir, readSysfsFile, type ReadFailure } from '@edge-metrics/core/plugin';
 import { isZoneDir, type ZoneFiles } from './zones';
-
-/** A zone file that could not be read, with the errno code (`EACCES`, `ENOENT`, ...). */
-export interface ReadFailure {
-  file: string;
-  code: string;
-}
 
 export interface PowercapSnapshot {
   /** `<sysfs_root>/class/powercap`. */
@@ -26,22 +20,14 @@ export interface PowercapSnapshot {
  */
 export async function readPowercap(sysfsRoot: string): Promise<PowercapSnapshot> {
   const dir = join(sysfsRoot, 'class', 'powercap');
-  const entries = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
-  const zoneDirs = entries.filter(isZoneDir);
+  const zoneDirs = (await listSysfsDir(dir)).filter(isZoneDir);
   const failures: ReadFailure[] = [];
   const reads = await Promise.all(zoneDirs.map((zoneDir) => readZone(dir, zoneDir, failures)));
   return { dir, zoneCount: zoneDirs.length, files: reads.filter((read) => read !== undefined), failures };
 }
 
 async function readZone(dir: string, zoneDir: string, failures: ReadFailure[]): Promise<ZoneFiles | undefined> {
-  const read = (file: string): Promise<string | undefined> =>
-    readFile(join(dir, zoneDir, file), 'utf8').catch((error: NodeJS.ErrnoException) => {
-      failures.push({ file: join(dir, zoneDir, file), code: error.code ?? 'EIO' });
-      return undefined;
-    });
+  const read = (file: string): Promise<string | undefined> => readSysfsFile(join(dir, zoneDir, file), failures);
   const [name, energyUj, maxEnergyRangeUj] = await Promise.all([read('name'), read('energy_uj'), read('max_energy_range_uj')]);
   return name === undefined ? undefined : { dir: zoneDir, name, energyUj, maxEnergyRangeUj };
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createLogger, type CollectorContext } from '@edge-metrics/core';
+import { createLogger, type CollectorContext } from '@edge-metrics/core/plugin';
 import { FixtureTree } from '@edge-metrics/core/testing';
 
 /** One folder per machine: its sysfs tree under `sys/`, and `expected.json` where the capture has counters. */

@@ -1,8 +1,9 @@
 import { rm } from 'node:fs/promises';
 import fc from 'fast-check';
-import { createLogger, FamilyIndex, resolveOptions, type Sample } from '@edge-metrics/core';
+import { createLogger, FamilyIndex, resolveOptions, type Sample } from '@edge-metrics/core/plugin';
 import { FixtureTree } from '@edge-metrics/core/testing';
-import { create, manifest, parseZones, seriesLabels, type ZoneFiles } from '../src';
+import { create, manifest } from '../src';
+import { parseZones, seriesLabels, type ZoneFiles } from '../src/zones';
 
 /**
  * The RAPL readers on whatever the powercap files hold from one read to the next: counters that jump back,

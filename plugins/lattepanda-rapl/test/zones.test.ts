@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { isZoneDir, parseMicroUnits, parseZones, readPowercap, seriesLabels, type RaplZone } from '../src';
+import { readPowercap } from '../src/powercap';
+import { isZoneDir, parseMicroUnits, parseZones, seriesLabels, type RaplZone } from '../src/zones';
 import { fixtures } from './helpers';
 
 const cases = readdirSync(fixtures, { withFileTypes: true })

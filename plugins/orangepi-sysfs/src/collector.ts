@@ -1,16 +1,10 @@
 import { join } from 'node:path';
-import { EnergyIntegrator, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core';
+import { EnergyIntegrator, NoDataError, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core/plugin';
+import type { SysfsOptions } from './manifest';
 import { describeFailure, nothingFoundMessage } from './messages';
 import { parseSnapshot, type Kind, type PowerSupply, type Reading } from './sensors';
 import { classDirs, readSysfs } from './sysfs';
 import { inputSensor, sensorFilter } from './total';
-
-export interface SysfsOptions {
-  sysfs_root: string;
-  total_sensor: string;
-  include: string[];
-  exclude: string[];
-}
 
 const METRIC: Record<Kind, string> = { power: 'sysfs_power_watts', voltage: 'sysfs_voltage_volts', current: 'sysfs_current_amps' };
 
@@ -47,7 +41,9 @@ export class SysfsCollector implements Collector {
     for (const failure of snapshot.failures) logger.warnOnce(`read:${failure.file}`, describeFailure(failure));
     for (const problem of parsed.problems) logger.warnOnce(`parse:${problem.file}`, `${problem.message}; skipping it`);
     if (parsed.readings.length === 0 && parsed.temperatures.length === 0) {
-      throw new Error(nothingFoundMessage(this.options.sysfs_root, snapshot.failures));
+      const message = nothingFoundMessage(this.options.sysfs_root, snapshot.failures);
+      // No sensor at all is absent hardware; sensors that cannot be read are a fault to fix.
+      throw snapshot.failures.length === 0 ? new NoDataError(message) : new Error(message);
     }
     this.noticeGone([
       ...parsed.readings.map((reading) => `${reading.kind} sensor '${reading.sensor}'`),

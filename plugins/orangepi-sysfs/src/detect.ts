@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Detection } from '@edge-metrics/core';
-import type { SysfsOptions } from './collector';
+import type { Detection } from '@edge-metrics/core/plugin';
+import type { SysfsOptions } from './manifest';
 import { parseSnapshot } from './sensors';
 import { readSysfs } from './sysfs';
 
@@ -10,8 +10,7 @@ import { readSysfs } from './sysfs';
  * supply that reports both voltage and current. The device type is `orangepi` when the device tree's model
  * names an Orange Pi, `sysfs` on any other machine.
  */
-export async function detect(options: Record<string, unknown>): Promise<Detection> {
-  const { sysfs_root: root } = options as unknown as SysfsOptions;
+export async function detectSensors({ sysfs_root: root }: SysfsOptions): Promise<Detection> {
   try {
     const snapshot = await readSysfs(root);
     const { readings } = parseSnapshot(snapshot, { hwmon: join, supply: join, zone: join });

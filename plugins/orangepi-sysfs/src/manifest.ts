@@ -1,6 +1,39 @@
-import type { PluginManifest } from '@edge-metrics/core';
+import type { OptionsOf, PluginManifest } from '@edge-metrics/core/plugin';
 
-export const manifest: PluginManifest = {
+const optionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    sysfs_root: {
+      type: 'string',
+      minLength: 1,
+      default: '/sys',
+      description: 'Where sysfs is mounted; sensors are read from <sysfs_root>/class/{hwmon,power_supply,thermal}',
+    },
+    total_sensor: {
+      type: 'string',
+      default: '',
+      description: 'The sensor whose power is power_total_watts, e.g. "ina219/power1"; empty: the input power supply',
+    },
+    include: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: 'Sensor name patterns (* and ?) to expose; empty: every sensor',
+    },
+    exclude: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: 'Sensor name patterns (* and ?) not to expose',
+    },
+  },
+} as const;
+
+/** The options as `create()` sees them: validated against `optionsSchema`, defaults filled in. */
+export type SysfsOptions = OptionsOf<typeof optionsSchema>;
+
+export const manifest = {
   name: 'edge-collector-orangepi-sysfs',
   apiVersion: 1,
   deviceTypes: ['orangepi', 'sysfs'],
@@ -46,33 +79,5 @@ export const manifest: PluginManifest = {
       unit: 'joules',
     },
   ],
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      sysfs_root: {
-        type: 'string',
-        minLength: 1,
-        default: '/sys',
-        description: 'Where sysfs is mounted; sensors are read from <sysfs_root>/class/{hwmon,power_supply,thermal}',
-      },
-      total_sensor: {
-        type: 'string',
-        default: '',
-        description: 'The sensor whose power is power_total_watts, e.g. "ina219/power1"; empty: the input power supply',
-      },
-      include: {
-        type: 'array',
-        items: { type: 'string', minLength: 1 },
-        default: [],
-        description: 'Sensor name patterns (* and ?) to expose; empty: every sensor',
-      },
-      exclude: {
-        type: 'array',
-        items: { type: 'string', minLength: 1 },
-        default: [],
-        description: 'Sensor name patterns (* and ?) not to expose',
-      },
-    },
-  },
-};
+  optionsSchema,
+} satisfies PluginManifest;

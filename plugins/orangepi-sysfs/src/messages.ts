@@ -1,19 +1,14 @@
-import type { ReadFailure } from './sysfs';
+import { describeReadFailure, type ReadFailure } from '@edge-metrics/core/plugin';
+
+const ADVICE = {
+  permission: 'skipping it. Run the exporter as root or make the file readable (see the edge-collector-orangepi-sysfs README, section "Permissions")',
+  vanished: 'the sensor was unplugged or its driver unloaded',
+  other: 'the sensor did not answer',
+};
 
 /** What a file that could not be read means, and what to do. */
 export function describeFailure(failure: ReadFailure): string {
-  switch (failure.code) {
-    case 'EACCES':
-    case 'EPERM':
-      return (
-        `cannot read ${failure.file}: permission denied; skipping it. Run the exporter as root or make the file ` +
-        'readable (see the edge-collector-orangepi-sysfs README, section "Permissions")'
-      );
-    case 'ENOENT':
-      return `${failure.file} vanished while it was read (the sensor was unplugged or its driver unloaded); skipping it`;
-    default:
-      return `cannot read ${failure.file}: ${failure.code} (the sensor did not answer); skipping it`;
-  }
+  return describeReadFailure(failure, ADVICE);
 }
 
 /** Why there is nothing to report under the sysfs root, and what to check. */

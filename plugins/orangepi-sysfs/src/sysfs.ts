@@ -1,12 +1,7 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { listSysfsDir, readSysfsFile, type ReadFailure } from '@edge-metrics/core/plugin';
 import type { HwmonDevice, PowerSupply, ThermalZone } from './sensors';
-
-/** A file that was listed but could not be read, with the errno code (`EACCES`, `ENOENT`, `ENODATA`, ...). */
-export interface ReadFailure {
-  file: string;
-  code: string;
-}
 
 export interface SysfsSnapshot {
   hwmon: HwmonDevice[];
@@ -55,32 +50,18 @@ async function readEntries(
   filePattern: RegExp,
   failures: ReadFailure[],
 ): Promise<Array<{ entry: string; files: Record<string, string> }>> {
-  const entries = (await listOrNothing(classDir)).filter((entry) => entryPattern.test(entry)).sort(naturally);
+  const entries = (await listSysfsDir(classDir)).filter((entry) => entryPattern.test(entry)).sort(naturally);
   const read = await Promise.all(
     entries.map(async (entry) => {
       // An entry that disappears between the two listings was unplugged: it is simply gone, as is one that
       // holds none of the files this plugin uses.
-      const fileNames = (await listOrNothing(join(classDir, entry))).filter((file) => filePattern.test(file));
-      const texts = await Promise.all(
-        fileNames.map((file) =>
-          readFile(join(classDir, entry, file), 'utf8').catch((error: NodeJS.ErrnoException) => {
-            failures.push({ file: join(classDir, entry, file), code: error.code ?? 'EIO' });
-            return undefined;
-          }),
-        ),
-      );
+      const fileNames = (await listSysfsDir(join(classDir, entry))).filter((file) => filePattern.test(file));
+      const texts = await Promise.all(fileNames.map((file) => readSysfsFile(join(classDir, entry, file), failures)));
       const files = Object.fromEntries(fileNames.flatMap((file, i) => (texts[i] === undefined ? [] : [[file, texts[i]!]])));
       return { entry, files };
     }),
   );
   return read.filter(({ files }) => Object.keys(files).length > 0);
-}
-
-async function listOrNothing(dir: string): Promise<string[]> {
-  return readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
-    throw error;
-  });
 }
 
 /** The device a hwmon chip belongs to (`1-0040` for an I2C chip), which stays the same across reboots. */

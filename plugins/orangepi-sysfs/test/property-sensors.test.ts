@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { createLogger, FamilyIndex, resolveOptions, type Sample } from '@edge-metrics/core';
+import { createLogger, FamilyIndex, resolveOptions, type Sample } from '@edge-metrics/core/plugin';
 import { FixtureTree } from '@edge-metrics/core/testing';
-import { create, manifest, parseSnapshot, type HwmonDevice, type PowerSupply, type ThermalZone } from '../src';
+import { create, manifest } from '../src';
+import { parseSnapshot, type HwmonDevice, type PowerSupply, type ThermalZone } from '../src/sensors';
 
 /**
  * The sysfs readers on whatever a driver (or something in its place) writes: files holding huge, negative,

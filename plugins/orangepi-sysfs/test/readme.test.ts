@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readmeMetricProblems } from '@edge-metrics/core/testing';
-import { manifest } from '../src';
+import { readmeProblems } from '@edge-metrics/core/testing';
+import { manifest } from '../src/manifest';
 
-test("the README's metrics table lists exactly the manifest's families, with their types, units and labels", () => {
+test("the README's metrics and options tables agree with the manifest: families with their types, units and labels, options with their defaults", () => {
   const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-  expect(readmeMetricProblems(readme, manifest)).toEqual([]);
+  expect(readmeProblems(readme, manifest)).toEqual([]);
 });

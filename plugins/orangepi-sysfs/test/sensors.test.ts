@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inputSensor, parseInteger, parseSnapshot, readSysfs, sensorFilter, sensorPattern, type PowerSupply, type Reading } from '../src';
+import { parseInteger, parseSnapshot, type PowerSupply, type Reading } from '../src/sensors';
+import { readSysfs } from '../src/sysfs';
+import { inputSensor, sensorFilter, sensorPattern } from '../src/total';
 import type { FixtureTree } from '@edge-metrics/core/testing';
 import { board, fixtures } from './helpers';
 

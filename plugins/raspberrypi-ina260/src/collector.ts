@@ -1,9 +1,10 @@
-import { EnergyIntegrator, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core';
+import { EnergyIntegrator, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core/plugin';
 import { finishesWithin } from './deadline';
 import { busPath, type I2cBus, type OpenBus } from './i2c-bus';
 import { encodeConfiguration } from './ina260-registers';
 import { Ina260Sensor, type Ina260Reading } from './ina260-sensor';
-import { sensorSpecs, type Ina260Options } from './options';
+import type { Ina260Options } from './manifest';
+import { sensorSpecs } from './sensor-specs';
 import { readSocTemperatureCelsius } from './raspberrypi-sysfs';
 import { VcgencmdReader } from './vcgencmd';
 

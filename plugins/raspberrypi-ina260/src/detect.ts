@@ -1,9 +1,10 @@
-import type { Detection, Logger } from '@edge-metrics/core';
+import type { Detection, Logger } from '@edge-metrics/core/plugin';
 import { finishesWithin } from './deadline';
 import { busPath, type OpenBus } from './i2c-bus';
 import { encodeConfiguration, hexAddress } from './ina260-registers';
 import { Ina260Sensor } from './ina260-sensor';
-import { sensorSpecs, type Ina260Options } from './options';
+import type { Ina260Options } from './manifest';
+import { sensorSpecs } from './sensor-specs';
 import { deviceTreeModelPath, readDeviceTreeModel } from './raspberrypi-sysfs';
 import { isRaspberryPiModel } from './sysfs-values';
 

@@ -1,5 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import type * as I2cBusAddon from 'i2c-bus';
+import { describeError } from '@edge-metrics/core/plugin';
 
 /**
  * The SMBus word transfers an INA260 needs. i2c-bus's promisified bus implements it on Linux's /dev/i2c-N; the
@@ -86,6 +87,6 @@ export function describeTransferError(error: unknown, busNumber: number): string
       return 'a kernel driver has claimed this address (such as ina2xx from a dtoverlay): remove that overlay, or read ' +
         'the sensor through hwmon instead';
     default:
-      return error instanceof Error ? error.message : String(error);
+      return describeError(error);
   }
 }

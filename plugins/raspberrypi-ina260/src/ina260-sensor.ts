@@ -1,4 +1,4 @@
-import type { Logger } from '@edge-metrics/core';
+import type { Logger } from '@edge-metrics/core/plugin';
 import { busPath, describeTransferError, type I2cBus } from './i2c-bus';
 import {
   decodeBusVoltageVolts,

@@ -1,4 +1,4 @@
-import { API_VERSION, type PluginManifest } from '@edge-metrics/core';
+import { API_VERSION, type OptionsOf, type PluginManifest } from '@edge-metrics/core/plugin';
 import { AVERAGING_COUNTS, CONVERSION_TIMES_US, FIRST_ADDRESS, LAST_ADDRESS } from './ina260-registers';
 
 /** The options schema: the single source of the options, their defaults and their descriptions. */
@@ -57,9 +57,12 @@ const optionsSchema = {
       description: 'How long one vcgencmd run may take before it is killed',
     },
   },
-};
+} as const;
 
-export const manifest: PluginManifest = {
+/** The options as `create()` sees them: validated against `optionsSchema`, defaults filled in. */
+export type Ina260Options = OptionsOf<typeof optionsSchema>;
+
+export const manifest = {
   name: 'edge-collector-raspberrypi-ina260',
   apiVersion: API_VERSION,
   deviceTypes: ['raspberrypi', 'ina260'],
@@ -96,4 +99,4 @@ export const manifest: PluginManifest = {
     },
   ],
   optionsSchema,
-};
+} satisfies PluginManifest;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { Logger } from '@edge-metrics/core';
+import type { Logger } from '@edge-metrics/core/plugin';
 import { parsePmicAdc, parseThrottled, type PmicRail, type ThrottledFlag } from './vcgencmd-output';
 
 type RunError = NodeJS.ErrnoException & { killed?: boolean; stdout?: string; stderr?: string };

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { Collector } from '@edge-metrics/core';
+import type { Collector } from '@edge-metrics/core/plugin';
 import { FixtureTree } from '@edge-metrics/core/testing';
 import type { OpenBus } from '../src/i2c-bus';
 import { createRaspberryPiIna260Plugin } from '../src/plugin';
-import { EmulatedI2cBus, EmulatedIna260, kernelError } from './support/emulated-ina260';
+import { EmulatedI2cBus, EmulatedIna260, kernelError } from './emulated-ina260';
 import {
   buildSysfs,
   collectUntil,
@@ -12,7 +12,7 @@ import {
   testContext,
   valueOf,
   writeFakeVcgencmd,
-} from './support/sandbox';
+} from './helpers';
 
 // Child processes and bounded waits on shared machines: a generous per-test limit.
 jest.setTimeout(30_000);

@@ -1,8 +1,8 @@
 import { checkConformance, FixtureTree } from '@edge-metrics/core/testing';
-import * as plugin from '../src/index';
+import * as plugin from '../src';
 import { createRaspberryPiIna260Plugin } from '../src/plugin';
-import { EmulatedI2cBus, EmulatedIna260 } from './support/emulated-ina260';
-import { buildSysfs, fixture, writeFakeVcgencmd } from './support/sandbox';
+import { EmulatedI2cBus, EmulatedIna260 } from './emulated-ina260';
+import { buildSysfs, fixture, writeFakeVcgencmd } from './helpers';
 
 // Child processes and bounded waits on shared machines: a generous per-test limit.
 jest.setTimeout(30_000);

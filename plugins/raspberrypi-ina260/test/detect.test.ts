@@ -1,8 +1,8 @@
 import { FixtureTree } from '@edge-metrics/core/testing';
 import { createBusOpener, type OpenBus } from '../src/i2c-bus';
 import { createRaspberryPiIna260Plugin } from '../src/plugin';
-import { EmulatedI2cBus, EmulatedIna260 } from './support/emulated-ina260';
-import { buildSysfs, fixture, resolvedOptions, testContext } from './support/sandbox';
+import { EmulatedI2cBus, EmulatedIna260 } from './emulated-ina260';
+import { buildSysfs, fixture, resolvedOptions, testContext } from './helpers';
 
 // Child processes and bounded waits on shared machines: a generous per-test limit.
 jest.setTimeout(30_000);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRaspberryPiModel, parseDeviceTreeModel, parseMillidegreesCelsius } from '../src/sysfs-values';
 import { parsePmicAdc, parseThrottled } from '../src/vcgencmd-output';
-import { FIXTURES } from './support/sandbox';
+import { FIXTURES } from './helpers';
 
 /** Each parser by the name the fixtures' expected.json gives it. */
 const PARSERS: Record<string, (input: string, path: string) => unknown> = {

@@ -1,7 +1,7 @@
 import { FixtureTree } from '@edge-metrics/core/testing';
 import { createBusOpener, type LoadI2cBusAddon } from '../src/i2c-bus';
 import { createRaspberryPiIna260Plugin } from '../src/plugin';
-import { buildSysfs, fixture, resolvedOptions, testContext, valueOf } from './support/sandbox';
+import { buildSysfs, fixture, resolvedOptions, testContext, valueOf } from './helpers';
 
 // Child processes and bounded waits on shared machines: a generous per-test limit.
 jest.setTimeout(30_000);

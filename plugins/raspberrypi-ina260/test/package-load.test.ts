@@ -5,7 +5,7 @@ jest.mock('i2c-bus', () => {
   throw new Error('i2c-bus must not be loaded when the package loads');
 });
 
-import * as plugin from '../src/index';
+import * as plugin from '../src';
 
 describe('loading the package', () => {
   it('exports the plugin without loading the i2c-bus addon', () => {

@@ -2,20 +2,14 @@ import { readFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { createLogger, FamilyIndex, resolveOptions, type Sample } from '@edge-metrics/core';
+import { createLogger, FamilyIndex, resolveOptions, type Sample } from '@edge-metrics/core/plugin';
 import { FixtureTree } from '@edge-metrics/core/testing';
-import {
-  createRaspberryPiIna260Plugin,
-  decodeBusVoltageVolts,
-  decodeCurrentAmps,
-  decodePowerWatts,
-  manifest,
-  parseMillidegreesCelsius,
-  parsePmicAdc,
-  parseThrottled,
-  swapBytes,
-  type I2cBus,
-} from '../src';
+import type { I2cBus } from '../src/i2c-bus';
+import { decodeBusVoltageVolts, decodeCurrentAmps, decodePowerWatts, swapBytes } from '../src/ina260-registers';
+import { manifest } from '../src/manifest';
+import { createRaspberryPiIna260Plugin } from '../src/plugin';
+import { parseMillidegreesCelsius } from '../src/sysfs-values';
+import { parsePmicAdc, parseThrottled } from '../src/vcgencmd-output';
 
 /**
  * INA260 decoding and the Raspberry Pi's own readings on anything a bus, a sysfs file or vcgencmd may hand over:

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Collector, Sample } from '@edge-metrics/core';
+import type { Collector, Sample } from '@edge-metrics/core/plugin';
 import { FixtureTree } from '@edge-metrics/core/testing';
 import { createRaspberryPiIna260Plugin } from '../src/plugin';
 import { THROTTLED_FLAGS } from '../src/vcgencmd-output';
@@ -12,7 +12,7 @@ import {
   valueOf,
   writeFakeVcgencmd,
   type FakeCommand,
-} from './support/sandbox';
+} from './helpers';
 
 // vcgencmd runs as a real child process: a shell script standing in for it prints recorded real output.
 

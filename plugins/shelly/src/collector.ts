@@ -1,4 +1,4 @@
-import { CollectorDownError, MonotonicCounter, type Collector, type CollectorContext, type Logger, type Sample } from '@edge-metrics/core';
+import { CollectorDownError, MonotonicCounter, type Collector, type CollectorContext, type Logger, type Sample } from '@edge-metrics/core/plugin';
 import { baseUrlOf, ShellyHttp } from './http';
 import type { ShellyOptions } from './manifest';
 import { ENERGY_METRIC, POWER_METRIC, generationOf, readGen1Status, readGen2Status, type Generation } from './readers';

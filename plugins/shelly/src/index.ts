@@ -1,19 +1,9 @@
-import type { Collector, CollectorContext } from '@edge-metrics/core';
+import { definePlugin } from '@edge-metrics/core/plugin';
 import { ShellyCollector } from './collector';
-import type { ShellyOptions } from './manifest';
-
-export { manifest, type ShellyOptions } from './manifest';
-export { ShellyCollector } from './collector';
-export { generationOf, readGen1Status, readGen2Status, type Generation } from './readers';
-export {
-  digestAuthorization,
-  digestResponse,
-  parseDigestChallenge,
-  type DigestChallenge,
-  type DigestRequest,
-} from './digest';
+import { manifest as shellyManifest } from './manifest';
 
 /** One collector per Shelly: `collectors: [{type: shelly, name: desk-plug, options: {host: 192.168.1.20}}]`. */
-export function create(options: Record<string, unknown>, context: CollectorContext): Collector {
-  return new ShellyCollector(options as unknown as ShellyOptions, context);
-}
+export const { manifest, create } = definePlugin({
+  manifest: shellyManifest,
+  create: (options, context) => new ShellyCollector(options, context),
+});

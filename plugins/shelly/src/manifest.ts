@@ -1,22 +1,51 @@
-import { API_VERSION, type PluginManifest } from '@edge-metrics/core';
+import { API_VERSION, type OptionsOf, type PluginManifest } from '@edge-metrics/core/plugin';
 
-/** The options of one collector instance (one Shelly), complete after core filled in the schema's defaults. */
-export interface ShellyOptions {
-  host: string;
-  name?: string;
-  generation: 'auto' | 1 | 2;
-  channel: number | number[];
-  username: string;
-  password?: string;
-  timeout_ms: number;
-  total: boolean;
-}
-
-const channelNumber = { type: 'integer', minimum: 0, maximum: 255 };
+const channelNumber = { type: 'integer', minimum: 0, maximum: 255 } as const;
 const SERIES_LABELS = ['plug', 'channel', 'phase'];
 const CHANNEL_LABELS = ['plug', 'channel'];
 
-export const manifest: PluginManifest = {
+const optionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host'],
+  properties: {
+    host: {
+      type: 'string',
+      minLength: 1,
+      description: 'The Shelly: an IP address or host name, host:port, or an http(s) URL',
+    },
+    name: { type: 'string', minLength: 1, description: "The value of the 'plug' label; default the collector's name, else the host" },
+    generation: {
+      enum: ['auto', 1, 2],
+      default: 'auto',
+      description: "The API: 1 (Gen1 HTTP), 2 (Gen2+ RPC, also for Gen3 and Gen4), or 'auto' to ask the device",
+    },
+    channel: {
+      oneOf: [channelNumber, { type: 'array', items: channelNumber, minItems: 1, uniqueItems: true }],
+      default: 0,
+      description: 'The channel (relay or meter index) to report, or a list of them',
+    },
+    username: { type: 'string', minLength: 1, default: 'admin', description: 'Gen1: the login user; Gen2+ always use admin' },
+    password: { type: 'string', description: 'The password, when the Shelly has authentication enabled' },
+    timeout_ms: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 60000,
+      default: 1500,
+      description: 'How long one poll may take; capped at 90% of the collection interval',
+    },
+    total: {
+      type: 'boolean',
+      default: false,
+      description: 'Also report power_total_watts and energy_joules_total: the Shelly measures the whole device',
+    },
+  },
+} as const;
+
+/** The options of one collector instance (one Shelly), complete after core filled in the schema's defaults. */
+export type ShellyOptions = OptionsOf<typeof optionsSchema>;
+
+export const manifest = {
   name: 'edge-collector-shelly',
   apiVersion: API_VERSION,
   deviceTypes: ['shelly'],
@@ -67,41 +96,5 @@ export const manifest: PluginManifest = {
       labels: ['plug'],
     },
   ],
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['host'],
-    properties: {
-      host: {
-        type: 'string',
-        minLength: 1,
-        description: 'The Shelly: an IP address or host name, host:port, or an http(s) URL',
-      },
-      name: { type: 'string', minLength: 1, description: "The value of the 'plug' label; default the collector's name, else the host" },
-      generation: {
-        enum: ['auto', 1, 2],
-        default: 'auto',
-        description: "The API: 1 (Gen1 HTTP), 2 (Gen2+ RPC, also for Gen3 and Gen4), or 'auto' to ask the device",
-      },
-      channel: {
-        oneOf: [channelNumber, { type: 'array', items: channelNumber, minItems: 1, uniqueItems: true }],
-        default: 0,
-        description: 'The channel (relay or meter index) to report, or a list of them',
-      },
-      username: { type: 'string', minLength: 1, default: 'admin', description: 'Gen1: the login user; Gen2+ always use admin' },
-      password: { type: 'string', description: 'The password, when the Shelly has authentication enabled' },
-      timeout_ms: {
-        type: 'integer',
-        minimum: 100,
-        maximum: 60000,
-        default: 1500,
-        description: 'How long one poll may take; capped at 90% of the collection interval',
-      },
-      total: {
-        type: 'boolean',
-        default: false,
-        description: 'Also report power_total_watts and energy_joules_total: the Shelly measures the whole device',
-      },
-    },
-  },
-};
+  optionsSchema,
+} satisfies PluginManifest;

@@ -4,7 +4,7 @@
  * leave out. Energy comes out as the device's own counter converted to joules: making it monotonic across device
  * resets is the collector's job, since that needs the previous reading.
  */
-import type { Sample } from '@edge-metrics/core';
+import type { Sample } from '@edge-metrics/core/plugin';
 
 /** The two HTTP APIs: Gen1 (`/status`) and Gen2+ RPC (`/rpc/...`, spoken by Gen2, Gen3 and Gen4 devices). */
 export type Generation = 1 | 2;

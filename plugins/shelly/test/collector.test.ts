@@ -1,6 +1,6 @@
-import { CollectorDownError, createLogger, resolveOptions, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core';
+import { CollectorDownError, createLogger, resolveOptions, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core/plugin';
 import { create, manifest } from '../src';
-import { MockShelly, fixture, gen1Routes, gen2Routes, refusedPort, silentServer } from './mock-shelly';
+import { MockShelly, fixture, gen1Routes, gen2Routes, refusedPort, silentServer } from './helpers';
 
 const GEN2_REALM = 'shellyplusplugs-e86beaeaa000';
 

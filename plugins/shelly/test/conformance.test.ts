@@ -1,6 +1,6 @@
 import { checkConformance } from '@edge-metrics/core/testing';
 import * as plugin from '../src';
-import { MockShelly, gen1Routes, gen2Routes } from './mock-shelly';
+import { MockShelly, gen1Routes, gen2Routes } from './helpers';
 
 describe('the core conformance kit', () => {
   let mocks: MockShelly[] = [];

@@ -1,5 +1,4 @@
-import { digestAuthorization, digestResponse, parseDigestChallenge } from '../src';
-import { unsupportedChallenge } from '../src/digest';
+import { digestAuthorization, digestResponse, parseDigestChallenge, unsupportedChallenge } from '../src/digest';
 
 describe('HTTP digest authentication (RFC 7616, as Shelly Gen2+ uses it)', () => {
   it('computes the SHA-256 response of the RFC 7616 section 3.9.1 example', () => {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { createLogger, FamilyIndex, resolveOptions, type Sample } from '@edge-metrics/core';
-import { create, generationOf, manifest } from '../src';
-import { MockShelly } from './mock-shelly';
+import { createLogger, FamilyIndex, resolveOptions, type Sample } from '@edge-metrics/core/plugin';
+import { create, manifest } from '../src';
+import { generationOf } from '../src/readers';
+import { MockShelly } from './helpers';
 
 /**
  * The collector polling a device whose answers change from poll to poll in any way (numbers at the ends of the

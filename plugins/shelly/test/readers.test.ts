@@ -1,9 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type { Sample } from '@edge-metrics/core';
-import { generationOf, readGen1Status, readGen2Status } from '../src';
-import { FIXTURES, fixture } from './mock-shelly';
+import type { Sample } from '@edge-metrics/core/plugin';
+import { generationOf, readGen1Status, readGen2Status } from '../src/readers';
+import { FIXTURES, fixture } from './helpers';
 
 interface Expected {
   generation?: 1 | 2;

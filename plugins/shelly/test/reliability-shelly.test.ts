@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Exporter, createLogger, serve, type Listening } from '@edge-metrics/core';
 import { FixtureTree } from '@edge-metrics/core/testing';
 import { stringify } from 'yaml';
-import { MockShelly, gen2Routes } from './mock-shelly';
+import { MockShelly, gen2Routes } from './helpers';
 
 /**
  * Shellies under the real exporter: one that accepts connections and never answers (and later answers again),

@@ -1,10 +1,10 @@
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLogger, resolveOptions, type CollectorContext, type Sample } from '@edge-metrics/core';
+import { createLogger, resolveOptions, type CollectorContext, type Sample } from '@edge-metrics/core/plugin';
 import type { FixtureTree } from '@edge-metrics/core/testing';
-import { manifest } from '../../src/manifest';
+import { manifest } from '../src/manifest';
 
-export const FIXTURES = join(__dirname, '..', 'fixtures');
+export const FIXTURES = join(__dirname, 'fixtures');
 
 export function fixture(...path: string[]): string {
   return join(FIXTURES, ...path);

@@ -1,4 +1,4 @@
-import type { I2cBus } from '../../src/i2c-bus';
+import type { I2cBus } from '../src/i2c-bus';
 
 /**
  * A TI INA260 as its registers behave (datasheet SBOS656 §8.6): power-on values, read-only identification and

@@ -1,17 +1,5 @@
-import { hexAddress, parseAddress, type AveragingCount, type ConversionTimeUs } from './ina260-registers';
-
-/** The options as the schema in the manifest describes them, defaults filled in. */
-export interface Ina260Options {
-  bus: number;
-  sensors: Array<{ address: number | string; name: string }>;
-  averaging: AveragingCount;
-  conversion_time: ConversionTimeUs;
-  read_timeout_ms: number;
-  total_sensor?: string;
-  sysfs_root: string;
-  vcgencmd_path: string;
-  vcgencmd_timeout_ms: number;
-}
+import { hexAddress, parseAddress } from './ina260-registers';
+import type { Ina260Options } from './manifest';
 
 export interface SensorSpec {
   name: string;
