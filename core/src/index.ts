@@ -25,6 +25,7 @@ export {
   type ConfigServerSettings,
   type ExporterConfig,
 } from './config/schema';
+export { hasTotalSuffixOnNonCounter } from './metrics/promtool-names';
 export { Exporter, type ExporterSettings, type ReloadResult } from './exporter';
 export { serve, type Listening } from './http/server';
 export { hostPlugin } from './host/plugin';
