@@ -107,6 +107,10 @@ describe('PUT and GET /config/{device_id}', () => {
     ['an empty body', '', 'application/json', 400, 'empty'],
     ['malformed YAML', 'metrics: [unclosed', 'application/yaml', 400, 'not valid YAML'],
     ['a JSON array', '[1, 2]', 'application/json', 400, 'must be an object'],
+    ['JSON null', 'null', 'application/json', 400, 'the config is empty (null): it must be an object of keys and values'],
+    ['YAML null', '~\n', 'application/yaml', 400, 'the config is empty (null)'],
+    ['a YAML file of comments only', '# device_type: host\n', 'application/yaml', 400, 'the config is empty (null)'],
+    ['an empty YAML document', '---\n...\n', 'application/yaml', 400, 'the config is empty (null)'],
     ['a form body', 'interval=1', 'application/x-www-form-urlencoded', 415, 'Content-Type'],
   ])('refuses %s', async (_name, body, contentType, status, message) => {
     const { base } = await startServer();

@@ -46,8 +46,10 @@ export interface ExporterConfig {
  * field (empty when valid). The config server uses this for PUT bodies.
  */
 export function configProblems(raw: unknown): string[] {
+  // JSON `null`, YAML `~`, a comment-only or empty document: nothing a device could apply.
+  if (raw === null || raw === undefined) return ['the config is empty (null): it must be an object of keys and values'];
   const validate = validatorFor(configSchema);
-  return validate(structuredClone(raw ?? {})) ? [] : describeAjvErrors(validate.errors);
+  return validate(structuredClone(raw)) ? [] : describeAjvErrors(validate.errors);
 }
 
 /**
