@@ -1,12 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { CLI, REPO } from './helpers';
+import { join } from 'node:path';
+import { CLI, REPO, Service, tempDir } from './helpers';
 
 /** What `edge-metrics-exporter --once` prints for a config, checked by `promtool check metrics`. */
 function lint(args: string[]): { exposition: string; problems: string; code: number | null } {
   const once = spawnSync(process.execPath, [CLI, '--once', ...args], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
   expect(once.status).toBe(0);
-  const check = spawnSync('promtool', ['check', 'metrics'], { input: once.stdout, encoding: 'utf8' });
-  return { exposition: once.stdout, problems: check.stdout + check.stderr, code: check.status };
+  return { exposition: once.stdout, ...promtool(once.stdout) };
+}
+
+function promtool(exposition: string): { problems: string; code: number | null } {
+  const check = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
+  return { problems: check.stdout + check.stderr, code: check.status };
 }
 
 describe('promtool check metrics', () => {
@@ -30,5 +35,20 @@ describe('promtool check metrics', () => {
       'jetson_swap_used_mb metric names should not contain abbreviated units',
     ]);
     expect(result.code).toBe(3);
+  });
+
+  test("passes on the config server's own /metrics, process metrics included", async () => {
+    const dir = await tempDir();
+    const server = Service.start('config server', process.execPath, [join(REPO, 'config-server', 'dist', 'cli.js'), '--listen', '127.0.0.1', '--port', '0', '--db', join(dir.path, 'config-server.db')], { cwd: dir.path });
+    try {
+      const port = await server.waitForOutput(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      const exposition = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(exposition).toContain('config_server_http_requests_total');
+      expect(exposition).toContain('process_cpu_seconds_total');
+      expect(promtool(exposition)).toEqual({ problems: '', code: 0 });
+    } finally {
+      await server.stop();
+      await dir.cleanup();
+    }
   });
 });

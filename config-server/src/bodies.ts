@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { parseYamlDocument } from '@edge-metrics/core';
 import { describeError, HttpError } from './errors';
 import { DEVICE_TYPE_PATTERN } from './schema-patterns';
 
@@ -15,13 +15,19 @@ export function parseBody(text: string, format: BodyFormat): unknown {
   try {
     value = format === 'json' ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    // YAML errors carry a code frame on the following lines; the first line names the place.
-    throw new HttpError(400, `the request body is not valid ${formatName}: ${describeError(error).split('\n')[0]}`);
+    throw new HttpError(400, `the request body is not valid ${formatName}: ${describeError(error)}`);
   }
   if (nestsDeeperThan(value, MAX_BODY_DEPTH)) {
     throw new HttpError(400, `the request body nests objects or lists more than ${MAX_BODY_DEPTH} levels deep`);
   }
   return value;
+}
+
+/** A YAML body's value, parsed in linear time (yaml's own duplicate-key check is quadratic); throws the first problem. */
+function parseYaml(text: string): unknown {
+  const { document, problem } = parseYamlDocument(text);
+  if (problem) throw new Error(`${problem.line ? `line ${problem.line}, column ${problem.col}: ` : ''}${problem.message}`);
+  return document.toJS();
 }
 
 /** Whether objects and arrays in `value` nest more than `limit` levels deep; walks without recursion. */

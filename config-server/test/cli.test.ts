@@ -155,6 +155,23 @@ describe('edge-metrics-config-server', () => {
     expect(await restarted.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('parses a 24,000-key YAML PUT without freezing: /healthz answers meanwhile, the body is refused naming the limit, nothing is stored', async () => {
+    const cli = await startCli(['--db', join(await tempDir(), 'fleet.db')]);
+    const keys = Array.from({ length: 24_000 }, (_, i) => `  k${i.toString(36)}: 1\n`).join('');
+    const body = `device_type: host\noptions:\n${keys}`;
+    expect(body.length).toBeLessThan(256 * 1024);
+    const put = request(cli.base, '/config/edge-01', { method: 'PUT', body, headers: { 'Content-Type': 'application/yaml' } });
+    // Bounded well below the time yaml's quadratic duplicate-key check takes on this body, and far above a linear parse.
+    const health = await fetch(`${cli.base}/healthz`, { signal: AbortSignal.timeout(8000) });
+    expect(health.status).toBe(200);
+    const refused = await put;
+    expect(refused.status).toBe(400);
+    expect(refused.json().problems).toEqual(['24002 keys and list items in all, more than the limit of 10000']);
+    expect((await request(cli.base, '/config/edge-01')).status).toBe(404);
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited).code).toBe(0);
+  });
+
   it('warns when the device tokens file can be read by others', async () => {
     const dir = await tempDir();
     const tokensFile = join(dir, 'device-tokens');

@@ -107,6 +107,18 @@ describe('PUT and GET /config/{device_id}', () => {
     ['an empty body', '', 'application/json', 400, 'empty'],
     ['malformed YAML', 'metrics: [unclosed', 'application/yaml', 400, 'not valid YAML'],
     ['a JSON array', '[1, 2]', 'application/json', 400, 'must be an object'],
+    ['JSON null', 'null', 'application/json', 400, 'the config is empty (null): it must be an object of keys and values'],
+    ['YAML null', '~\n', 'application/yaml', 400, 'the config is empty (null)'],
+    ['a YAML file of comments only', '# device_type: host\n', 'application/yaml', 400, 'the config is empty (null)'],
+    ['an empty YAML document', '---\n...\n', 'application/yaml', 400, 'the config is empty (null)'],
+    ['YAML that repeats a key', 'device_type: host\ninterval: 1\ninterval: 2\n', 'application/yaml', 400, 'not valid YAML: line 3, column 1: Map keys must be unique'],
+    [
+      'a config with more keys than a config may have',
+      JSON.stringify({ options: Object.fromEntries(Array.from({ length: 12_000 }, (_, i) => [`k${i}`, 1])) }),
+      'application/json',
+      400,
+      '12001 keys and list items in all, more than the limit of 10000',
+    ],
     ['a form body', 'interval=1', 'application/x-www-form-urlencoded', 415, 'Content-Type'],
   ])('refuses %s', async (_name, body, contentType, status, message) => {
     const { base } = await startServer();

@@ -37,6 +37,8 @@ export interface ReloadResult {
 }
 
 const STOP_TIMEOUT_MS = 5000;
+/** How long a stop waits for config writes still queued (API toggles, discoveries) before it gives them up. */
+const WRITE_WAIT_MS = 5000;
 
 /**
  * The exporter: the config in force, the plugins, the collectors and their schedule, and the exposition that
@@ -171,7 +173,11 @@ export class Exporter implements SyncHost {
     await this.watcher?.close();
     await this.scheduler.stop();
     await this.stopCollectors(this.plan.collectors);
-    await this.configFile.idle();
+    // Each write is atomic, so giving up the queue leaves the file as its last complete write; changes still queued
+    // were not acknowledged to their callers.
+    await withTimeout(this.configFile.idle(), WRITE_WAIT_MS, 'the queued config file writes').catch((error) =>
+      this.logger.warn(`${describeError(error)}: stopping without them; ${this.configFile.path} keeps its last complete write`),
+    );
   }
 
   /** The exposition of the last cycle: what a scrape returns. */

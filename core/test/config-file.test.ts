@@ -89,6 +89,14 @@ describe('ConfigFile', () => {
     expect(parse(await readFile(path, 'utf8')).labels).toEqual(labels);
   });
 
+  test('a config from the server changes values in place: the comment beside a changed value stays, a type change is written as the new type', async () => {
+    await writeFile(path, SEED_CONFIG.replace('interval: 1 ', 'interval: "1"'));
+    await new ConfigFile(path).replaceWith({ device_type: 'jetson_orin', interval: 2, port: 9200, reload_port: 9101, metrics: { jetson_power_vdd_gpu_soc_watts: false } }, []);
+    const text = await readFile(path, 'utf8');
+    expect(text).toContain('port: 9200 # Prometheus metrics port\n');
+    expect(parse(text)).toEqual({ device_type: 'jetson_orin', interval: 2, port: 9200, reload_port: 9101, metrics: { jetson_power_vdd_gpu_soc_watts: false } });
+  });
+
   test('removes the temporary files a writer that died left behind, and no one else\'s', async () => {
     await writeFile(path, SEED_CONFIG);
     await writeFile(join(dir.path, '.config.yaml.999999999.1.tmp'), 'half a conf');

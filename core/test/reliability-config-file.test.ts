@@ -19,7 +19,7 @@ const FILE_JS = join(__dirname, '..', 'dist', 'config', 'file.js');
 function bigConfig(metricCount: number): string {
   const metrics = Array.from({ length: metricCount }, (_, i) => `  seeded_metric_${i}: ${i % 3 === 0}   # seeded ${i}`).join('\n');
   return `# Edge Metrics Exporter config, kept by hand and by the exporter
-# ${'padding '.repeat(200_000)}
+# ${'padding '.repeat(25_000)}
 device_type: good   # the plugin under test
 interval: 1
 

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Document, isMap, isNode, isScalar, parseDocument, type YAMLMap } from 'yaml';
+import { Document, isMap, isNode, isScalar, YAMLMap, type Pair } from 'yaml';
 import { ExporterError, describeError } from '../errors';
 import { ChangedMeanwhileError, TEMPORARY_NAME, writeFileAtomic } from './atomic-write';
+import { MAX_CONFIG_BYTES, sizeProblems } from './limits';
+import { parseYamlDocument, type YamlProblem } from './yaml';
 
 /** How often an edit is retried when the file keeps changing under it. */
 const EDIT_ATTEMPTS = 5;
@@ -20,14 +22,17 @@ export class ConfigFile {
 
   constructor(readonly path: string) {}
 
-  /** The file's text, or undefined when it does not exist. */
+  /** The file's text, or undefined when it does not exist; refused when larger than a config may be. */
   async readText(): Promise<string | undefined> {
+    let bytes: Buffer;
     try {
-      return await readFile(this.path, 'utf8');
+      bytes = await readFile(this.path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new ExporterError('EME_CONFIG_READ', `${this.path}: cannot read: ${describeError(error)}`);
     }
+    checkConfigSize(this.path, bytes.length);
+    return bytes.toString('utf8');
   }
 
   private readTextNow(): string | undefined {
@@ -78,7 +83,10 @@ export class ConfigFile {
         document.delete('enabled_metrics');
         document.set('metrics', document.createNode(Object.fromEntries((Array.isArray(list) ? list : []).map((name) => [String(name), true]))));
       }
-      for (const [name, enabled] of Object.entries(changes)) document.setIn(['metrics', name], enabled);
+      if (!document.has('metrics')) document.set('metrics', new YAMLMap());
+      const metrics = document.get('metrics', true);
+      if (!isMap(metrics)) throw new ExporterError('EME_CONFIG_INVALID', `${this.path}: not changed, because metrics is not a mapping of names to true/false`);
+      setPairs(document, metrics, Object.entries(changes));
     }, seed);
   }
 
@@ -87,16 +95,7 @@ export class ConfigFile {
    * on everything else stay; top-level keys in `keep` are left as the file has them.
    */
   replaceWith(config: Readonly<Record<string, unknown>>, keep: readonly string[]): Promise<void> {
-    return this.edit((document) => {
-      const contents = document.contents as YAMLMap;
-      for (const pair of [...contents.items]) {
-        const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
-        if (!keep.includes(key) && !Object.hasOwn(config, key)) document.delete(key);
-      }
-      for (const [key, value] of Object.entries(config)) {
-        if (!keep.includes(key)) updateIn(document, [key], value);
-      }
-    });
+    return this.edit((document) => updateMap(document, document.contents as YAMLMap, config, keep));
   }
 
   /** Applies `change` to the document and writes it, after every earlier change has been written. */
@@ -122,11 +121,13 @@ export class ConfigFile {
     if (text !== undefined && text.trim() === '') {
       throw new ExporterError('EME_CONFIG_PARSE', `${this.path}: not changed, because the file is empty (still being written?); give it at least one key`);
     }
-    const document = text === undefined ? new Document({ ...seed }) : parseDocument(text);
-    if (document.errors.length > 0) {
+    const { document, problem }: { document: Document; problem?: YamlProblem } =
+      text === undefined ? { document: new Document({ ...seed }) } : parseYamlDocument(text);
+    if (problem) {
+      const { line, col, message } = problem;
       throw new ExporterError(
         'EME_CONFIG_PARSE',
-        `${this.path}: not changed, because the file is not valid YAML (${document.errors[0]!.message.split('\n')[0]}); fix the file first`,
+        `${this.path}: not changed, because the file is not valid YAML (${line ? `line ${line}, column ${col}: ` : ''}${message}); fix the file first`,
       );
     }
     if (document.contents === null) document.contents = document.createNode({ ...seed }) as never;
@@ -134,8 +135,13 @@ export class ConfigFile {
       throw new ExporterError('EME_CONFIG_INVALID', `${this.path}: not changed, because the file is not a mapping of keys to values`);
     }
     change(document);
+    const tooLarge = sizeProblems(document.toJS());
+    if (tooLarge.length > 0) throw new ExporterError('EME_CONFIG_TOO_LARGE', `${this.path}: not changed, because the config would exceed a limit: ${tooLarge.join('; ')}`);
     // No block scalars: yaml writes a value such as " \n" as one that reads back as "\n"; quoted strings round-trip.
     const output = document.toString({ blockQuote: false });
+    if (Buffer.byteLength(output) > MAX_CONFIG_BYTES) {
+      throw new ExporterError('EME_CONFIG_TOO_LARGE', `${this.path}: not changed, because the file would be larger than the limit of ${MAX_CONFIG_BYTES} bytes`);
+    }
     try {
       await writeFileAtomic(this.path, output, () => this.readTextNow() === text);
     } catch (error) {
@@ -146,19 +152,61 @@ export class ConfigFile {
   }
 }
 
-/** Sets `value` at `path`, descending into mappings so that untouched entries keep their comments. */
-function updateIn(document: Document, path: readonly string[], value: unknown): void {
-  const node = document.getIn(path, true);
-  if (isPlainObject(value) && isMap(node)) {
-    for (const pair of [...node.items]) {
-      const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
-      if (!Object.hasOwn(value, key)) document.deleteIn([...path, key]);
-    }
-    for (const [key, child] of Object.entries(value)) updateIn(document, [...path, key], child);
-    return;
+/** Refuses a config file larger than MAX_CONFIG_BYTES before it is parsed. */
+export function checkConfigSize(path: string, bytes: number): void {
+  if (bytes > MAX_CONFIG_BYTES) {
+    throw new ExporterError('EME_CONFIG_TOO_LARGE', `${path}: the file is ${bytes} bytes, more than the limit of ${MAX_CONFIG_BYTES} bytes for a config`);
   }
-  const current = isNode(node) ? node.toJSON() : node;
-  if (JSON.stringify(current) !== JSON.stringify(value)) document.setIn(path, document.createNode(value));
+}
+
+/**
+ * Makes `map` hold `value`'s entries (but for the keys in `keep`, left as they are), descending into mappings and
+ * changing only what differs, so that untouched entries keep their comments. One index of the keys keeps it linear.
+ */
+function updateMap(document: Document, map: YAMLMap, value: Readonly<Record<string, unknown>>, keep: readonly string[] = []): void {
+  map.items = map.items.filter((pair) => keep.includes(keyName(pair)) || Object.hasOwn(value, keyName(pair)));
+  const pairs = new Map(map.items.map((pair) => [keyName(pair), pair]));
+  for (const [key, child] of Object.entries(value)) {
+    const pair = pairs.get(key);
+    if (keep.includes(key)) {
+      continue;
+    } else if (pair === undefined) {
+      map.items.push(document.createPair(key, child));
+    } else if (isPlainObject(child) && isMap(pair.value)) {
+      updateMap(document, pair.value, child);
+    } else if (JSON.stringify(isNode(pair.value) ? pair.value.toJSON() : pair.value) !== JSON.stringify(child)) {
+      setValue(document, pair, child);
+    }
+  }
+}
+
+/**
+ * Sets each `key: value` in `map`, a scalar in place so that its comment stays. yaml's `setIn` searches the whole
+ * mapping for every key, which makes a large change quadratic; one index of the keys keeps it linear.
+ */
+function setPairs(document: Document, map: YAMLMap, entries: ReadonlyArray<readonly [string, unknown]>): void {
+  const pairs = new Map(map.items.map((pair) => [keyName(pair), pair]));
+  for (const [key, value] of entries) {
+    const pair = pairs.get(key);
+    if (pair === undefined) {
+      const created = document.createPair(key, value);
+      map.items.push(created);
+      pairs.set(key, created);
+    } else {
+      setValue(document, pair, value);
+    }
+  }
+}
+
+/** A scalar replaced by one of the same type is changed in place, so that the comment beside it stays. */
+function setValue(document: Document, pair: Pair, value: unknown): void {
+  // Of the same type only: a quoted "5" given the number 6 in place would be written "6", a string again.
+  if (isScalar(pair.value) && pair.value.value !== null && typeof pair.value.value === typeof value && typeof value !== 'object') pair.value.value = value;
+  else pair.value = document.createNode(value);
+}
+
+function keyName(pair: Pair): string {
+  return String(isScalar(pair.key) ? pair.key.value : pair.key);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

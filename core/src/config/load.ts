@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
-import { parseDocument } from 'yaml';
 import { ExporterError, describeError } from '../errors';
-import { ConfigFile } from './file';
+import { checkConfigSize, ConfigFile } from './file';
 import { parseConfig, type ExporterConfig } from './schema';
+import { parseYamlDocument } from './yaml';
 
 export const MODULE_NAME = 'edge-metrics';
 
@@ -46,14 +46,9 @@ export async function loadConfigFile(path: string): Promise<LoadedConfig> {
 
 /** Parses YAML (a superset of JSON) with the same parser that writes the file, so both agree on its content. */
 export function parseYaml(text: string, where: string): unknown {
-  const document = parseDocument(text, { prettyErrors: true });
-  if (document.errors.length > 0) {
-    const error = document.errors[0]!;
-    const line = error.linePos?.[0];
-    throw new ExporterError(
-      'EME_CONFIG_PARSE',
-      `${where}${line ? `:${line.line}:${line.col}` : ''}: not valid YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
-    );
+  const { document, problem } = parseYamlDocument(text);
+  if (problem) {
+    throw new ExporterError('EME_CONFIG_PARSE', `${where}${problem.line ? `:${problem.line}:${problem.col}` : ''}: not valid YAML: ${problem.message}`);
   }
   try {
     return document.toJS() ?? {};
@@ -63,7 +58,10 @@ export function parseYaml(text: string, where: string): unknown {
   }
 }
 
-const yamlLoader: Loader = (filepath, content) => parseYaml(content, filepath);
+const yamlLoader: Loader = (filepath, content) => {
+  checkConfigSize(filepath, Buffer.byteLength(content));
+  return parseYaml(content, filepath);
+};
 
 function explorer() {
   return cosmiconfig(MODULE_NAME, {

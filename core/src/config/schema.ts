@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ExporterError } from '../errors';
 import { describeAjvErrors, validatorFor } from '../validation';
+import { sizeProblems } from './limits';
 
 /** The config.yaml JSON schema, shared with the config server (also `@edge-metrics/core/schemas/config.schema.json`). */
 export const configSchema: Record<string, unknown> = JSON.parse(
@@ -42,12 +43,17 @@ export interface ExporterConfig {
 }
 
 /**
- * Checks a config against the schema without changing it; returns the problems as sentences that name the
- * field (empty when valid). The config server uses this for PUT bodies.
+ * Checks a config against the schema and the size limits without changing it; returns the problems as sentences
+ * that name the field (empty when valid). The config server uses this for PUT bodies.
  */
 export function configProblems(raw: unknown): string[] {
+  // JSON `null`, YAML `~`, a comment-only or empty document: nothing a device could apply.
+  if (raw === null || raw === undefined) return ['the config is empty (null): it must be an object of keys and values'];
+  // An oversized config is refused before the schema: its thousands of entries would each add a problem.
+  const tooLarge = sizeProblems(raw);
+  if (tooLarge.length > 0) return tooLarge;
   const validate = validatorFor(configSchema);
-  return validate(structuredClone(raw ?? {})) ? [] : describeAjvErrors(validate.errors);
+  return validate(structuredClone(raw)) ? [] : describeAjvErrors(validate.errors);
 }
 
 /**
@@ -57,6 +63,8 @@ export function configProblems(raw: unknown): string[] {
  * `new_metrics_default` unset.
  */
 export function parseConfig(raw: unknown, where: string, newMetricsDefault = false): ExporterConfig {
+  const tooLarge = sizeProblems(raw);
+  if (tooLarge.length > 0) throw new ExporterError('EME_CONFIG_TOO_LARGE', `${where}: ${tooLarge.join('; ')}`);
   const config = structuredClone(raw ?? {}) as Record<string, unknown>;
   const validate = validatorFor(configSchema);
   if (!validate(config)) {

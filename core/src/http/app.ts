@@ -58,8 +58,8 @@ export function mountManagementRoutes(app: Express, exporter: Exporter): void {
       await exporter.setMetrics(changes);
     } catch (error) {
       exporter.logger.error(`POST /metrics/enable not saved: ${describeError(error)}`);
-      const conflict = (error as { code?: string }).code === 'EME_CONFIG_CONFLICT';
-      response.status(conflict ? 409 : 500).json({ status: 'error', error: describeError(error) });
+      const code = (error as { code?: string }).code;
+      response.status(code === 'EME_CONFIG_CONFLICT' ? 409 : code === 'EME_CONFIG_TOO_LARGE' ? 422 : 500).json({ status: 'error', error: describeError(error) });
       return;
     }
     response.json({ status: 'success', updated: Object.keys(changes).length, metrics: changes });

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExpositionFamily, ExpositionType } from './exposition';
+import { hasTotalSuffixOnNonCounter } from './promtool-names';
 
 /**
  * The exporter's own metrics (per-collector health, config reloads and source, sync state) and prom-client's
@@ -125,8 +126,7 @@ export class SelfMetrics {
     const metrics = await this.registry.getMetricsAsJSON();
     return metrics
       .map((metric) => ({ ...metric, type: String(metric.type) as ExpositionType }))
-      // prom-client's nodejs_active_*_total are gauges, and `promtool check metrics` rejects `_total` on a gauge.
-      .filter((metric) => metric.type === 'counter' || !metric.name.endsWith('_total'))
+      .filter((metric) => !hasTotalSuffixOnNonCounter(metric))
       .map((metric) => ({
         name: metric.name,
         help: metric.help,
