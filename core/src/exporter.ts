@@ -50,6 +50,8 @@ export class Exporter implements SyncHost {
   private watcher: { close(): Promise<void> } | undefined;
   private staticLabels: LabelPairs = [];
   private lastResults = new Map<string, number | undefined>();
+  /** Every metric name the running collectors have reported. */
+  private reported = new Set<string>();
   private sync: ConfigSync | undefined;
   private applying: Promise<unknown> = Promise.resolve();
   /** Discovered metrics not yet saved to the file (the write failed): saved with the next cycle's discoveries. */
@@ -206,9 +208,13 @@ export class Exporter implements SyncHost {
     return { metrics: { ...this.config.metrics }, device_type: this.plan.deviceType, source: this.source };
   }
 
-  /** True when some loaded plugin's manifest declares a family `name` belongs to. */
+  /**
+   * True when this device produces `name`: it is in the `metrics:` map, a running collector reported it, or a running
+   * collector's manifest declares it by its exact name. A name that only fits a pattern family
+   * (`jetson_power_{rail}_watts`) counts once reported: a pattern alone would accept any number of made-up names.
+   */
   canProduce(name: string): boolean {
-    return this.catalog.canProduce(name);
+    return Object.hasOwn(this.config.metrics, name) || this.reported.has(name) || this.plan.collectors.some((active) => active.usable.families.declares(name));
   }
 
   /**
@@ -324,6 +330,7 @@ export class Exporter implements SyncHost {
       await this.startCollectors(plan.collectors);
       this.catalog = catalog;
       this.plan = plan;
+      this.reported = new Set();
     }
     for (const key of ['port', 'reload_port', 'listen_address'] as const) {
       if (next[key] !== current[key]) this.logger.warn(`${key} changed from ${current[key]} to ${next[key]}: this takes effect at the next restart`);
@@ -357,6 +364,7 @@ export class Exporter implements SyncHost {
     if (collectors !== this.plan.collectors) return;
     this.lastResults = new Map(results.map(({ active, samples }) => [active.name, samples?.length]));
     const assembled = assembleFamilies(results, this.staticLabels, (name) => this.config.metrics[name] ?? this.config.new_metrics_default, this.self, this.logger);
+    for (const name of assembled.names) this.reported.add(name);
     this.discover(assembled.names);
     this.exposition.update([...assembled.families, ...(await this.self.families(this.staticLabels))]);
   }

@@ -61,9 +61,4 @@ export class PluginCatalog {
       `${where}: no installed plugin serves device type '${deviceType}'; ${advice}. Device types available: ${known.join(', ')}, auto${rejectedNote}`,
     );
   }
-
-  /** True when some usable plugin declares a family that `metricName` belongs to. */
-  canProduce(metricName: string): boolean {
-    return this.usable.some((usable) => usable.families.find(metricName) !== undefined);
-  }
 }
