@@ -369,11 +369,17 @@ export class Exporter implements SyncHost {
     this.exposition.update([...assembled.families, ...(await this.self.families(this.staticLabels))]);
   }
 
-  /** Adds metrics seen for the first time to the `metrics:` map with `new_metrics_default`, and saves them. */
+  /**
+   * Adds metrics seen for the first time to the `metrics:` map with `new_metrics_default`, and saves them. A metric
+   * the config server has held for this device and its version left out takes the default without being new: sending
+   * it back would make a version of its own after every operator change.
+   */
   private discover(names: ReadonlySet<string>): void {
     const fresh: Record<string, boolean> = {};
     for (const name of names) {
-      if (!Object.hasOwn(this.config.metrics, name)) fresh[name] = this.config.new_metrics_default;
+      if (Object.hasOwn(this.config.metrics, name)) continue;
+      if (this.sync?.serverHad(name)) this.config.metrics[name] = this.config.new_metrics_default;
+      else fresh[name] = this.config.new_metrics_default;
     }
     const count = Object.keys(fresh).length;
     if (count > 0) {
