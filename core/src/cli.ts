@@ -123,6 +123,8 @@ async function collectOnce(command: Command): Promise<number> {
   try {
     const { text, failed } = await exporter.collectOnce(command.timeoutSeconds * 1000);
     process.stdout.write(text);
+    const notice = exporter.disabledNotice();
+    if (notice) exporter.logger.info(notice);
     if (failed.length > 0) exporter.logger.error(`no samples from: ${failed.join(', ')}`);
     return failed.length > 0 ? 1 : 0;
   } finally {

@@ -154,6 +154,8 @@ export class Exporter implements SyncHost {
 
   /** Starts the collectors, the schedule and (unless read-only) the config file watch. */
   async start(): Promise<void> {
+    const notice = this.disabledNotice();
+    if (notice) this.logger.info(notice);
     await this.startCollectors(this.plan.collectors);
     this.scheduler.start();
     if (!this.settings.readOnly) {
@@ -203,9 +205,28 @@ export class Exporter implements SyncHost {
     return { text: this.exposition.text('prometheus'), failed };
   }
 
-  /** The `metrics:` map, with every metric reported so far. */
-  listMetrics(): { metrics: Record<string, boolean>; device_type: string; source: ConfigSource } {
-    return { metrics: { ...this.config.metrics }, device_type: this.plan.deviceType, source: this.source };
+  /**
+   * The `metrics:` map, with every metric reported so far; beside the old exporter's keys, how many are disabled and,
+   * when some are, how to enable them.
+   */
+  listMetrics(): { metrics: Record<string, boolean>; device_type: string; source: ConfigSource; disabled: number; hint?: string } {
+    const hint = this.disabledNotice();
+    return { metrics: { ...this.config.metrics }, device_type: this.plan.deviceType, source: this.source, disabled: this.disabledCount(), ...(hint ? { hint } : {}) };
+  }
+
+  /**
+   * One line saying how many metrics are disabled and how to enable them, or undefined when none is. A minimal config
+   * exposes no discovered metric (`new_metrics_default: false`), so this is said at start, on discovery and by `--once`.
+   */
+  disabledNotice(): string | undefined {
+    const disabled = this.disabledCount();
+    if (disabled === 0) return undefined;
+    const count = disabled === 1 ? '1 metric is' : `${disabled} metrics are`;
+    return `${count} disabled and not exposed (new_metrics_default: ${this.config.new_metrics_default}): enable one with POST /metrics/enable {"<name>": true} on the management port (reload_port), or '<name>: true' under 'metrics:' in ${this.configFile.path}; GET /metrics/list lists them`;
+  }
+
+  private disabledCount(): number {
+    return Object.values(this.config.metrics).filter((enabled) => !enabled).length;
   }
 
   /**
@@ -386,6 +407,7 @@ export class Exporter implements SyncHost {
       Object.assign(this.config.metrics, fresh);
       this.logger.info(`discovered ${count} new metric${count === 1 ? '' : 's'} (${this.config.new_metrics_default ? 'enabled' : 'disabled'}): ${Object.keys(fresh).join(', ')}`);
       if (this.settings.readOnly) return;
+      if (Object.values(fresh).includes(false)) this.logger.info(this.disabledNotice()!);
       this.sync?.enqueue(fresh);
       for (const name of Object.keys(fresh)) this.unsavedDiscoveries.add(name);
     }

@@ -43,6 +43,54 @@ describe('edge-metrics-exporter CLI', () => {
     expect(once.stdout).toMatch(/^edge_config_info\{device_type="host",hostname="[^"]+",source="defaults"\} 1$/m);
   });
 
+  test('--once with a minimal config says on stderr how many metrics are disabled and how to enable them', async () => {
+    await writeFile(join(dir.path, 'config.yaml'), 'device_type: host\n');
+    const once = run(['--once'], dir.path);
+    expect(once.code).toBe(0);
+    expect(once.stdout).not.toMatch(/^host_load1\{/m);
+    const notice = once.stderr.split('\n').filter((line) => / metrics are disabled/.test(line));
+    expect(notice).toHaveLength(1);
+    expect(notice[0]).toMatch(/\b\d+ metrics are disabled and not exposed .*POST \/metrics\/enable .*'<name>: true' under 'metrics:' in .*config\.yaml/);
+    expect(once.stdout).not.toContain('disabled');
+    // Every metric on (no file at all): nothing to say.
+    await writeFile(join(dir.path, 'config.yaml'), 'device_type: host\nnew_metrics_default: true\n');
+    expect(run(['--once'], dir.path).stderr).not.toContain('disabled and not exposed');
+  });
+
+  test('a running exporter with a minimal config logs the disabled metrics at discovery and at start, and /metrics/list says so', async () => {
+    await writeFile(join(dir.path, 'config.yaml'), 'device_type: host\ninterval: 0.2\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\n');
+    const start = async () => {
+      const child = spawn(process.execPath, [CLI], { cwd: dir.path, env: { PATH: process.env.PATH } });
+      const output = { stderr: '' };
+      child.stderr.on('data', (chunk) => (output.stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      return { child, output, exited };
+    };
+    const first = await start();
+    try {
+      const manage = await waitFor(() => /management routes on 127\.0\.0\.1:(\d+)/.exec(first.output.stderr)?.[1], 'the exporter to listen');
+      await waitFor(() => / metrics are disabled and not exposed/.test(first.output.stderr), 'the notice at discovery');
+      const list = await (await fetch(`http://127.0.0.1:${manage}/metrics/list`)).json();
+      expect(list).toMatchObject({ device_type: 'host', source: 'local', metrics: { host_load1: false } });
+      expect(list.disabled).toBe(Object.values(list.metrics).filter((on) => !on).length);
+      expect(list.hint).toMatch(/^\d+ metrics are disabled and not exposed .*POST \/metrics\/enable/);
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+    // The discovered metrics are now in the file, off: the next start says so before anything is discovered.
+    const second = await start();
+    try {
+      await waitFor(() => / metrics are disabled and not exposed/.test(second.output.stderr), 'the notice at start');
+      const lines = second.output.stderr.split('\n');
+      const [noticeAt, discoveredAt] = [/ metrics are disabled/, /discovered \d+ new metric/].map((pattern) => lines.findIndex((line) => pattern.test(line)));
+      expect(discoveredAt === -1 || noticeAt < discoveredAt).toBe(true);
+    } finally {
+      second.child.kill('SIGKILL');
+    }
+  });
+
   test('--once exits 1 when a collector fails, and writes no file', async () => {
     await writePackage(join(dir.path, 'node_modules'), 'edge-collector-flaky', {
       'index.js': pluginSource('edge-collector-flaky', 'flaky', 'flaky', "throw new Error('no sensor');"),

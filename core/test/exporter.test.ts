@@ -99,7 +99,7 @@ metrics:
     expect(parse(file).metrics).toEqual({ good_power_watts: true });
     await waitFor(() => text().includes('good_power_watts{'), 'the enabled metric to be served');
     expect(seriesValue(text(), `good_power_watts{${labels(',site="lab",sensor="main"')}}`)).toBe(1.5);
-    expect(exporter!.listMetrics()).toEqual({ metrics: { good_power_watts: true }, device_type: 'good', source: 'local' });
+    expect(exporter!.listMetrics()).toEqual({ metrics: { good_power_watts: true }, device_type: 'good', source: 'local', disabled: 0 });
   });
 
   test('discovers metrics with new_metrics_default and saves them to the file', async () => {

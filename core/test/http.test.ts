@@ -79,7 +79,7 @@ describe('HTTP routes', () => {
 
     test("GET /metrics/list answers the seed's shape", async () => {
       const body = await (await fetch(manageUrl('/metrics/list'))).json();
-      expect(body).toEqual({ metrics: { good_power_watts: true }, device_type: 'good', source: 'local' });
+      expect(body).toEqual({ metrics: { good_power_watts: true }, device_type: 'good', source: 'local', disabled: 0 });
     });
 
     test("POST /metrics/enable saves to config.yaml at once and answers the seed's shape", async () => {
