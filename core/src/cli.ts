@@ -99,6 +99,7 @@ async function listPlugins(command: Command): Promise<number> {
   const located = await locateConfig(command.config, process.env, process.cwd());
   const { config } = await loadConfigFile(located.path);
   const catalog = await PluginCatalog.discover(config.plugin_dirs, process.cwd());
+  await catalog.loadAll();
   const rows = catalog.records.map((record) => ({
     package: record.packageName,
     version: record.version,

@@ -28,6 +28,8 @@ export interface ExporterSettings {
   logger?: RootLogger;
   /** Write nothing: no discovered metrics saved, no file watched (`--once`). */
   readOnly?: boolean;
+  /** The node_modules folder searched for plugins beside `plugin_dirs`; default: the one core is installed in. */
+  installDir?: string;
 }
 
 export interface ReloadResult {
@@ -65,7 +67,7 @@ export class Exporter implements SyncHost {
     private catalog: PluginCatalog,
     private plan: CollectorPlan,
     configPath: string,
-    private readonly settings: Required<Pick<ExporterSettings, 'cwd' | 'env' | 'readOnly'>>,
+    private readonly settings: Required<Pick<ExporterSettings, 'cwd' | 'env' | 'readOnly'>> & Pick<ExporterSettings, 'installDir'>,
     readonly logger: RootLogger,
   ) {
     this.configFile = new ConfigFile(configPath);
@@ -90,7 +92,7 @@ export class Exporter implements SyncHost {
     if (!located.exists) logger.info(`no config file at ${located.path}: using built-in defaults (changes made through the API create it)`);
 
     const server = sync ? await serverStart(sync, located.path, localConfig, logger) : undefined;
-    const catalogFor = (config: ExporterConfig) => PluginCatalog.discover(config.plugin_dirs, cwd);
+    const catalogFor = (config: ExporterConfig) => PluginCatalog.discover(config.plugin_dirs, cwd, settings.installDir);
     // The server's config first; when it cannot be used on this device (a plugin not installed), the local file.
     const candidates: Array<{ config: ExporterConfig; source: ConfigSource; where: string }> = [];
     if (server?.config) candidates.push({ config: server.config, source: 'server', where: `config server version ${server.fetched!.version}` });
@@ -113,7 +115,7 @@ export class Exporter implements SyncHost {
       if (!record.plugin) logger.warn(`plugin ${record.packageName} (${record.location}) rejected: ${record.problems.join('; ')}`);
     }
 
-    const exporter = new Exporter(chosen.config, chosen.source, chosen.catalog, chosen.plan, located.path, { cwd, env, readOnly }, logger);
+    const exporter = new Exporter(chosen.config, chosen.source, chosen.catalog, chosen.plan, located.path, { cwd, env, readOnly, installDir: settings.installDir }, logger);
     exporter.configFile.noteApplied(localConfig?.text);
     // Read-only (`--once`) uses the server's config but keeps no sync going and writes nothing.
     if (sync && server && !readOnly) {
@@ -346,7 +348,7 @@ export class Exporter implements SyncHost {
     const current = this.config;
     const previous = this.plan;
     if (collectorInputs(next) !== collectorInputs(current)) {
-      const catalog = JSON.stringify(next.plugin_dirs) === JSON.stringify(current.plugin_dirs) ? this.catalog : await PluginCatalog.discover(next.plugin_dirs, this.settings.cwd);
+      const catalog = JSON.stringify(next.plugin_dirs) === JSON.stringify(current.plugin_dirs) ? this.catalog : await PluginCatalog.discover(next.plugin_dirs, this.settings.cwd, this.settings.installDir);
       const plan = await planCollectors(next, catalog, this.logger, where);
       await this.startCollectors(plan.collectors);
       this.catalog = catalog;

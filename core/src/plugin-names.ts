@@ -40,3 +40,12 @@ const FIRST_PARTY_PACKAGES: Record<string, string> = {
 export function firstPartyPackageFor(deviceType: string): string | undefined {
   return FIRST_PARTY_PACKAGES[deviceType];
 }
+
+export function firstPartyDeviceTypes(): string[] {
+  return Object.keys(FIRST_PARTY_PACKAGES);
+}
+
+/** True for the packages of this repository's plugins, which serve only the device types above. */
+export function isFirstPartyPackage(packageName: string): boolean {
+  return Object.values(FIRST_PARTY_PACKAGES).includes(packageName);
+}

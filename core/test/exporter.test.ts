@@ -154,7 +154,7 @@ metrics:
 
   test('invalid plugin options at start name the plugin and the field', async () => {
     await writeFile(configPath, 'device_type: good\noptions:\n  scale: big\n');
-    await expect(Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger })).rejects.toThrow(
+    await expect(Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger, installDir: sandbox.installDir })).rejects.toThrow(
       `invalid options for edge-collector-good: ${configPath}: options.scale: must be a number`,
     );
   });

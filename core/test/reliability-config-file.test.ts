@@ -199,7 +199,7 @@ describe('a disk that refuses writes', () => {
     const configPath = join(configDir, 'config.yaml');
     await writeFile(configPath, config);
     await chmod(configPath, 0o644);
-    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
+    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger, installDir: join(dir.path, 'node_modules') });
     await exporter.start();
     listening = await serve(exporter);
     return configPath;
