@@ -23,7 +23,7 @@ export interface UsablePlugin {
 export class PluginCatalog {
   private readonly builtIn: UsablePlugin;
   private readonly loading = new Map<string, Promise<void>>();
-  private readonly loaded = new Map<string, UsablePlugin | PluginRecord>();
+  private readonly loaded = new Map<string, { record: PluginRecord; usable?: UsablePlugin }>();
 
   private constructor(private readonly candidates: PluginCandidate[]) {
     const record: PluginRecord = {
@@ -33,7 +33,7 @@ export class PluginCatalog {
       plugin: hostPlugin,
       problems: [],
     };
-    this.builtIn = usableOf(record) as UsablePlugin;
+    this.builtIn = usableOf(record)!;
   }
 
   /** Finds the plugin packages in `plugin_dirs` and the folder core is installed in (`installDir`); loads none. */
@@ -43,12 +43,12 @@ export class PluginCatalog {
 
   /** The built-in host collector, then every package loaded so far (usable or rejected), in search order. */
   get records(): PluginRecord[] {
-    return [this.builtIn.record, ...this.candidates.flatMap((candidate) => recordOf(this.loaded.get(candidate.packageName)))];
+    return [this.builtIn.record, ...this.candidates.flatMap((candidate) => this.loaded.get(candidate.packageName)?.record ?? [])];
   }
 
   /** The usable plugins among those loaded so far, the built-in host collector first. */
   get usable(): UsablePlugin[] {
-    return [this.builtIn, ...this.candidates.flatMap((candidate) => usableOnly(this.loaded.get(candidate.packageName)))];
+    return [this.builtIn, ...this.candidates.flatMap((candidate) => this.loaded.get(candidate.packageName)?.usable ?? [])];
   }
 
   /** Loads every package found (for auto-detection and `edge-metrics-exporter plugins`); returns the usable ones. */
@@ -66,7 +66,7 @@ export class PluginCatalog {
    */
   async forDeviceType(deviceType: string, where: string): Promise<UsablePlugin> {
     const firstParty = firstPartyPackageFor(deviceType);
-    const serves = (usable: UsablePlugin | undefined) => usable?.plugin.manifest.deviceTypes.includes(deviceType) ?? false;
+    const serves = (usable: UsablePlugin) => usable.plugin.manifest.deviceTypes.includes(deviceType);
     if (serves(this.builtIn)) return this.builtIn;
     const order = new Set([
       ...this.candidates.filter((candidate) => candidate.packageName === firstParty),
@@ -75,8 +75,8 @@ export class PluginCatalog {
     ]);
     for (const candidate of order) {
       await this.load(candidate);
-      const usable = usableOnly(this.loaded.get(candidate.packageName))[0];
-      if (serves(usable)) return usable!;
+      const usable = this.loaded.get(candidate.packageName)?.usable;
+      if (usable && serves(usable)) return usable;
     }
     const rejected = this.records.filter((record) => !record.plugin);
     const rejectedFirstParty = rejected.find((record) => record.packageName === firstParty);
@@ -100,22 +100,13 @@ export class PluginCatalog {
   private load(candidate: PluginCandidate): Promise<void> {
     let loading = this.loading.get(candidate.packageName);
     if (!loading) {
-      loading = loadPlugin(candidate).then((record) => void this.loaded.set(candidate.packageName, usableOf(record)));
+      loading = loadPlugin(candidate).then((record) => void this.loaded.set(candidate.packageName, { record, usable: usableOf(record) }));
       this.loading.set(candidate.packageName, loading);
     }
     return loading;
   }
 }
 
-function usableOf(record: PluginRecord): UsablePlugin | PluginRecord {
-  return record.plugin ? { record, plugin: record.plugin, families: new FamilyIndex(record.plugin.manifest.metrics) } : record;
-}
-
-function recordOf(entry: UsablePlugin | PluginRecord | undefined): PluginRecord[] {
-  if (!entry) return [];
-  return 'record' in entry ? [entry.record] : [entry];
-}
-
-function usableOnly(entry: UsablePlugin | PluginRecord | undefined): UsablePlugin[] {
-  return entry && 'record' in entry ? [entry] : [];
+function usableOf(record: PluginRecord): UsablePlugin | undefined {
+  return record.plugin ? { record, plugin: record.plugin, families: new FamilyIndex(record.plugin.manifest.metrics) } : undefined;
 }
