@@ -234,13 +234,13 @@ describe('an exporter following the config server', () => {
     const exporter = await Exporter.start(await tempDir(), { CONFIG_SERVER_URL: server.base });
     const { version: good } = await inStep(server);
     const current = await serverConfig(server);
-    const bad = Number(JSON.parse(String((await admin(server, '/config/edge-01', { method: 'PUT', json: { ...current, device_type: 'shelly' } })).headers.etag)));
+    const bad = Number(JSON.parse(String((await admin(server, '/config/edge-01', { method: 'PUT', json: { ...current, device_type: 'acme_meter' } })).headers.etag)));
     const device = await waitFor(async () => {
       const summary = (await admin(server, '/devices/edge-01')).json();
       return summary.apply?.status === 'failed' && summary;
     }, 'the failure report');
     expect(device.apply).toMatchObject({ received_version: bad, applied_version: good });
-    expect(device.apply.error).toContain("no installed plugin serves device type 'shelly'");
+    expect(device.apply.error).toContain("no installed plugin serves device type 'acme_meter'");
     expect((await exporter.list()).device_type).toBe('host');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(exporter.stderr.split('\n').filter((line) => line.includes(`config version ${bad} from the config server was not applied`))).toHaveLength(1);
