@@ -52,8 +52,6 @@ export class Exporter implements SyncHost {
   private watcher: { close(): Promise<void> } | undefined;
   private staticLabels: LabelPairs = [];
   private lastResults = new Map<string, number | undefined>();
-  /** Every metric name the running collectors have reported. */
-  private reported = new Set<string>();
   private sync: ConfigSync | undefined;
   private applying: Promise<unknown> = Promise.resolve();
   /** Discovered metrics not yet saved to the file (the write failed): saved with the next cycle's discoveries. */
@@ -232,12 +230,12 @@ export class Exporter implements SyncHost {
   }
 
   /**
-   * True when this device produces `name`: it is in the `metrics:` map, a running collector reported it, or a running
-   * collector's manifest declares it by its exact name. A name that only fits a pattern family
+   * True when this device produces `name`: it is in the `metrics:` map (where every metric a collector reports is
+   * added) or a running collector's manifest declares it by its exact name. A name that only fits a pattern family
    * (`jetson_power_{rail}_watts`) counts once reported: a pattern alone would accept any number of made-up names.
    */
   canProduce(name: string): boolean {
-    return Object.hasOwn(this.config.metrics, name) || this.reported.has(name) || this.plan.collectors.some((active) => active.usable.families.declares(name));
+    return Object.hasOwn(this.config.metrics, name) || this.plan.collectors.some((active) => active.usable.families.declares(name));
   }
 
   /**
@@ -353,7 +351,6 @@ export class Exporter implements SyncHost {
       await this.startCollectors(plan.collectors);
       this.catalog = catalog;
       this.plan = plan;
-      this.reported = new Set();
     }
     for (const key of ['port', 'reload_port', 'listen_address'] as const) {
       if (next[key] !== current[key]) this.logger.warn(`${key} changed from ${current[key]} to ${next[key]}: this takes effect at the next restart`);
@@ -387,7 +384,6 @@ export class Exporter implements SyncHost {
     if (collectors !== this.plan.collectors) return;
     this.lastResults = new Map(results.map(({ active, samples }) => [active.name, samples?.length]));
     const assembled = assembleFamilies(results, this.staticLabels, (name) => this.config.metrics[name] ?? this.config.new_metrics_default, this.self, this.logger);
-    for (const name of assembled.names) this.reported.add(name);
     this.discover(assembled.names);
     this.exposition.update([...assembled.families, ...(await this.self.families(this.staticLabels))]);
   }
