@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
@@ -233,16 +234,68 @@ describe('an exporter following the config server', () => {
     const exporter = await Exporter.start(await tempDir(), { CONFIG_SERVER_URL: server.base });
     const { version: good } = await inStep(server);
     const current = await serverConfig(server);
-    const bad = Number(JSON.parse(String((await admin(server, '/config/edge-01', { method: 'PUT', json: { ...current, device_type: 'shelly' } })).headers.etag)));
+    const bad = Number(JSON.parse(String((await admin(server, '/config/edge-01', { method: 'PUT', json: { ...current, device_type: 'acme_meter' } })).headers.etag)));
     const device = await waitFor(async () => {
       const summary = (await admin(server, '/devices/edge-01')).json();
       return summary.apply?.status === 'failed' && summary;
     }, 'the failure report');
     expect(device.apply).toMatchObject({ received_version: bad, applied_version: good });
-    expect(device.apply.error).toContain("no installed plugin serves device type 'shelly'");
+    expect(device.apply.error).toContain("no installed plugin serves device type 'acme_meter'");
     expect((await exporter.list()).device_type).toBe('host');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(exporter.stderr.split('\n').filter((line) => line.includes(`config version ${bad} from the config server was not applied`))).toHaveLength(1);
+  });
+
+  test('a stored version that is not a config (null) is reported failed with the error; the device keeps its config', async () => {
+    const dir = await tempDir();
+    const server = await startServer({ dir });
+    const port = Number(new URL(server.base).port);
+    const exporter = await Exporter.start(await tempDir(), { CONFIG_SERVER_URL: server.base });
+    const { version: good } = await inStep(server);
+    // Written straight into the server's database, as a server that accepted it (or an older one) left it.
+    await server.server.close();
+    const db = new Database(server.dbPath);
+    db.prepare("INSERT INTO config_versions (device_id, version, config, source, created_at) VALUES ('edge-01', ?, 'null', 'admin', ?)").run(good + 1, Date.now());
+    db.close();
+    const restarted = await startServer({ dir, dbPath: server.dbPath, port });
+    const device = await waitFor(async () => {
+      const summary = (await admin(restarted, '/devices/edge-01')).json();
+      return summary.apply?.status === 'failed' && summary;
+    }, 'the failure report', 40_000);
+    expect(device.apply).toMatchObject({ received_version: good + 1, applied_version: good });
+    expect(device.apply.error).toBe('the config is null, not an object (a map of config keys)');
+    expect(await exporter.list()).toMatchObject({ source: 'server', device_type: 'host' });
+    expect(exporter.stderr).toContain(`config version ${good + 1} from the config server was not applied, the config in force stays: the config is null`);
+  });
+
+  test('an operator version that leaves out discovered metrics makes one version: the device does not add them back', async () => {
+    const server = await startServer();
+    const deviceDir = await tempDir();
+    const first = await Exporter.start(deviceDir, { CONFIG_SERVER_URL: server.base });
+    await waitFor(async () => (await admin(server, '/config/edge-01')).status === 200 && (await serverConfig(server)).metrics.host_load5 === false, 'the discovered metrics on the server');
+    await inStep(server);
+    const discoveries = (stderr: string) => stderr.match(/discovered \d+ new metrics?/g)?.length ?? 0;
+    const discoveredBefore = discoveries(first.stderr);
+    const current = await serverConfig(server);
+    const put = await admin(server, '/config/edge-01', { method: 'PUT', json: { ...current, metrics: { host_load1: true, host_load5: true } } });
+    const operatorVersion = Number(JSON.parse(String(put.headers.etag)));
+    await inStep(server);
+    // The device keeps running its discovered metrics at the default, off, without a version of its own.
+    await waitFor(async () => (await first.list()).metrics.host_load15 === false, 'the discovered metric at its default on the device');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const history = async () => (await admin(server, '/config/edge-01/history')).json().versions.map((entry: { version: number }) => entry.version);
+    expect(Math.max(...(await history()))).toBe(operatorVersion);
+    expect(discoveries(first.stderr)).toBe(discoveredBefore);
+    expect(await first.list()).toMatchObject({ source: 'server', metrics: { host_load1: true, host_load5: true, host_load15: false } });
+
+    // Nor after a restart.
+    await first.stop();
+    const second = await Exporter.start(deviceDir, { CONFIG_SERVER_URL: server.base }, await first.localFile());
+    await waitFor(async () => (await second.list()).metrics.host_load15 === false, 'the restarted device to collect');
+    await inStep(server);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(Math.max(...(await history()))).toBe(operatorVersion);
+    expect(discoveries(second.stderr)).toBe(0);
   });
 
   test('a 412 while sending a change (the server moved on meanwhile) is retried on the new version', async () => {

@@ -99,6 +99,7 @@ async function listPlugins(command: Command): Promise<number> {
   const located = await locateConfig(command.config, process.env, process.cwd());
   const { config } = await loadConfigFile(located.path);
   const catalog = await PluginCatalog.discover(config.plugin_dirs, process.cwd());
+  await catalog.loadAll();
   const rows = catalog.records.map((record) => ({
     package: record.packageName,
     version: record.version,
@@ -123,6 +124,8 @@ async function collectOnce(command: Command): Promise<number> {
   try {
     const { text, failed } = await exporter.collectOnce(command.timeoutSeconds * 1000);
     process.stdout.write(text);
+    const notice = exporter.disabledNotice();
+    if (notice) exporter.logger.info(notice);
     if (failed.length > 0) exporter.logger.error(`no samples from: ${failed.join(', ')}`);
     return failed.length > 0 ? 1 : 0;
   } finally {

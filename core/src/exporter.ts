@@ -28,6 +28,8 @@ export interface ExporterSettings {
   logger?: RootLogger;
   /** Write nothing: no discovered metrics saved, no file watched (`--once`). */
   readOnly?: boolean;
+  /** The node_modules folder searched for plugins beside `plugin_dirs`; default: the one core is installed in. */
+  installDir?: string;
 }
 
 export interface ReloadResult {
@@ -65,7 +67,7 @@ export class Exporter implements SyncHost {
     private catalog: PluginCatalog,
     private plan: CollectorPlan,
     configPath: string,
-    private readonly settings: Required<Pick<ExporterSettings, 'cwd' | 'env' | 'readOnly'>>,
+    private readonly settings: Required<Pick<ExporterSettings, 'cwd' | 'env' | 'readOnly'>> & Pick<ExporterSettings, 'installDir'>,
     readonly logger: RootLogger,
   ) {
     this.configFile = new ConfigFile(configPath);
@@ -90,7 +92,7 @@ export class Exporter implements SyncHost {
     if (!located.exists) logger.info(`no config file at ${located.path}: using built-in defaults (changes made through the API create it)`);
 
     const server = sync ? await serverStart(sync, located.path, localConfig, logger) : undefined;
-    const catalogFor = (config: ExporterConfig) => PluginCatalog.discover(config.plugin_dirs, cwd);
+    const catalogFor = (config: ExporterConfig) => PluginCatalog.discover(config.plugin_dirs, cwd, settings.installDir);
     // The server's config first; when it cannot be used on this device (a plugin not installed), the local file.
     const candidates: Array<{ config: ExporterConfig; source: ConfigSource; where: string }> = [];
     if (server?.config) candidates.push({ config: server.config, source: 'server', where: `config server version ${server.fetched!.version}` });
@@ -113,7 +115,7 @@ export class Exporter implements SyncHost {
       if (!record.plugin) logger.warn(`plugin ${record.packageName} (${record.location}) rejected: ${record.problems.join('; ')}`);
     }
 
-    const exporter = new Exporter(chosen.config, chosen.source, chosen.catalog, chosen.plan, located.path, { cwd, env, readOnly }, logger);
+    const exporter = new Exporter(chosen.config, chosen.source, chosen.catalog, chosen.plan, located.path, { cwd, env, readOnly, installDir: settings.installDir }, logger);
     exporter.configFile.noteApplied(localConfig?.text);
     // Read-only (`--once`) uses the server's config but keeps no sync going and writes nothing.
     if (sync && server && !readOnly) {
@@ -154,6 +156,8 @@ export class Exporter implements SyncHost {
 
   /** Starts the collectors, the schedule and (unless read-only) the config file watch. */
   async start(): Promise<void> {
+    const notice = this.disabledNotice();
+    if (notice) this.logger.info(notice);
     await this.startCollectors(this.plan.collectors);
     this.scheduler.start();
     if (!this.settings.readOnly) {
@@ -215,14 +219,37 @@ export class Exporter implements SyncHost {
     return { text: this.exposition.text('prometheus'), failed };
   }
 
-  /** The `metrics:` map, with every metric reported so far. */
-  listMetrics(): { metrics: Record<string, boolean>; device_type: string; source: ConfigSource } {
-    return { metrics: { ...this.config.metrics }, device_type: this.plan.deviceType, source: this.source };
+  /**
+   * The `metrics:` map, with every metric reported so far; beside the old exporter's keys, how many are disabled and,
+   * when some are, how to enable them.
+   */
+  listMetrics(): { metrics: Record<string, boolean>; device_type: string; source: ConfigSource; disabled: number; hint?: string } {
+    const hint = this.disabledNotice();
+    return { metrics: { ...this.config.metrics }, device_type: this.plan.deviceType, source: this.source, disabled: this.disabledCount(), ...(hint ? { hint } : {}) };
   }
 
-  /** True when some loaded plugin's manifest declares a family `name` belongs to. */
+  /**
+   * One line saying how many metrics are disabled and how to enable them, or undefined when none is. A minimal config
+   * exposes no discovered metric (`new_metrics_default: false`), so this is said at start, on discovery and by `--once`.
+   */
+  disabledNotice(): string | undefined {
+    const disabled = this.disabledCount();
+    if (disabled === 0) return undefined;
+    const count = disabled === 1 ? '1 metric is' : `${disabled} metrics are`;
+    return `${count} disabled and not exposed (new_metrics_default: ${this.config.new_metrics_default}): enable one with POST /metrics/enable {"<name>": true} on the management port (reload_port), or '<name>: true' under 'metrics:' in ${this.configFile.path}; GET /metrics/list lists them`;
+  }
+
+  private disabledCount(): number {
+    return Object.values(this.config.metrics).filter((enabled) => !enabled).length;
+  }
+
+  /**
+   * True when this device produces `name`: it is in the `metrics:` map (where every metric a collector reports is
+   * added) or a running collector's manifest declares it by its exact name. A name that only fits a pattern family
+   * (`jetson_power_{rail}_watts`) counts once reported: a pattern alone would accept any number of made-up names.
+   */
   canProduce(name: string): boolean {
-    return this.catalog.canProduce(name);
+    return Object.hasOwn(this.config.metrics, name) || this.plan.collectors.some((active) => active.usable.families.declares(name));
   }
 
   /**
@@ -333,7 +360,7 @@ export class Exporter implements SyncHost {
     const current = this.config;
     const previous = this.plan;
     if (collectorInputs(next) !== collectorInputs(current)) {
-      const catalog = JSON.stringify(next.plugin_dirs) === JSON.stringify(current.plugin_dirs) ? this.catalog : await PluginCatalog.discover(next.plugin_dirs, this.settings.cwd);
+      const catalog = JSON.stringify(next.plugin_dirs) === JSON.stringify(current.plugin_dirs) ? this.catalog : await PluginCatalog.discover(next.plugin_dirs, this.settings.cwd, this.settings.installDir);
       const plan = await planCollectors(next, catalog, this.logger, where);
       await this.startCollectors(plan.collectors);
       this.catalog = catalog;
@@ -375,17 +402,24 @@ export class Exporter implements SyncHost {
     this.exposition.update([...assembled.families, ...(await this.self.families(this.staticLabels))]);
   }
 
-  /** Adds metrics seen for the first time to the `metrics:` map with `new_metrics_default`, and saves them. */
+  /**
+   * Adds metrics seen for the first time to the `metrics:` map with `new_metrics_default`, and saves them. A metric
+   * the config server has held for this device and its version left out takes the default without being new: sending
+   * it back would make a version of its own after every operator change.
+   */
   private discover(names: ReadonlySet<string>): void {
     const fresh: Record<string, boolean> = {};
     for (const name of names) {
-      if (!Object.hasOwn(this.config.metrics, name)) fresh[name] = this.config.new_metrics_default;
+      if (Object.hasOwn(this.config.metrics, name)) continue;
+      if (this.sync?.serverHad(name)) this.config.metrics[name] = this.config.new_metrics_default;
+      else fresh[name] = this.config.new_metrics_default;
     }
     const count = Object.keys(fresh).length;
     if (count > 0) {
       Object.assign(this.config.metrics, fresh);
       this.logger.info(`discovered ${count} new metric${count === 1 ? '' : 's'} (${this.config.new_metrics_default ? 'enabled' : 'disabled'}): ${Object.keys(fresh).join(', ')}`);
       if (this.settings.readOnly) return;
+      if (Object.values(fresh).includes(false)) this.logger.info(this.disabledNotice()!);
       this.sync?.enqueue(fresh);
       for (const name of Object.keys(fresh)) this.unsavedDiscoveries.add(name);
     }

@@ -27,6 +27,11 @@ export class FamilyIndex {
     }
   }
 
+  /** True when a family has exactly this name (not a pattern that `name` fits). */
+  declares(name: string): boolean {
+    return this.exact.has(name);
+  }
+
   find(name: string): MetricFamily | undefined {
     const exact = this.exact.get(name);
     if (exact) return exact;

@@ -24,3 +24,12 @@ export function normalizePackageName(reference: string): string {
 export function firstPartyPackageFor(deviceType: string): string | undefined {
   return Object.hasOwn(FIRST_PARTY_PACKAGES, deviceType) ? FIRST_PARTY_PACKAGES[deviceType] : undefined;
 }
+
+export function firstPartyDeviceTypes(): string[] {
+  return Object.keys(FIRST_PARTY_PACKAGES);
+}
+
+/** True for the packages of this repository's plugins, which serve only the device types above. */
+export function isFirstPartyPackage(packageName: string): boolean {
+  return Object.values(FIRST_PARTY_PACKAGES).includes(packageName);
+}

@@ -61,19 +61,68 @@ describe('edge-metrics-exporter CLI', () => {
     const quiet = `${pluginSource('edge-collector-quiet', 'quiet', 'quiet')}
 exports.detect = () => ({ found: false, reason: 'no quiet board: enable the bus with "quiet-config bus on", then reboot' });`;
     await writePackage(join(dir.path, 'node_modules'), 'edge-collector-quiet', { 'index.js': quiet });
+    await writeFile(join(dir.path, 'config.yaml'), 'plugin_dirs: [node_modules]\n');
     const once = run(['--once'], dir.path);
     expect(once.code).toBe(0);
     expect(once.stderr).not.toContain('quiet');
-    await writeFile(join(dir.path, 'config.yaml'), 'log_level: debug\n');
+    await writeFile(join(dir.path, 'config.yaml'), 'log_level: debug\nplugin_dirs: [node_modules]\n');
     const debug = run(['--once'], dir.path).stderr.split('\n').filter((line) => line.includes('quiet'));
     expect(debug).toEqual(['debug: device_type auto: edge-collector-quiet did not find its hardware: no quiet board: enable the bus with "quiet-config bus on", then reboot']);
+  });
+
+  test('--once with a minimal config says on stderr how many metrics are disabled and how to enable them', async () => {
+    await writeFile(join(dir.path, 'config.yaml'), 'device_type: host\n');
+    const once = run(['--once'], dir.path);
+    expect(once.code).toBe(0);
+    expect(once.stdout).not.toMatch(/^host_load1\{/m);
+    const notice = once.stderr.split('\n').filter((line) => / metrics are disabled/.test(line));
+    expect(notice).toHaveLength(1);
+    expect(notice[0]).toMatch(/\b\d+ metrics are disabled and not exposed .*POST \/metrics\/enable .*'<name>: true' under 'metrics:' in .*config\.yaml/);
+    expect(once.stdout).not.toContain('disabled');
+    // Every metric on (no file at all): nothing to say.
+    await writeFile(join(dir.path, 'config.yaml'), 'device_type: host\nnew_metrics_default: true\n');
+    expect(run(['--once'], dir.path).stderr).not.toContain('disabled and not exposed');
+  });
+
+  test('a running exporter with a minimal config logs the disabled metrics at discovery and at start, and /metrics/list says so', async () => {
+    await writeFile(join(dir.path, 'config.yaml'), 'device_type: host\ninterval: 0.2\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\n');
+    const start = async () => {
+      const child = spawn(process.execPath, [CLI], { cwd: dir.path, env: { PATH: process.env.PATH } });
+      const output = { stderr: '' };
+      child.stderr.on('data', (chunk) => (output.stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      return { child, output, exited };
+    };
+    const first = await start();
+    try {
+      const manage = await waitFor(() => /management routes on 127\.0\.0\.1:(\d+)/.exec(first.output.stderr)?.[1], 'the exporter to listen');
+      await waitFor(() => / metrics are disabled and not exposed/.test(first.output.stderr), 'the notice at discovery');
+      const list = (await (await fetch(`http://127.0.0.1:${manage}/metrics/list`)).json()) as { metrics: Record<string, boolean>; disabled: number; hint: string };
+      expect(list).toMatchObject({ device_type: 'host', source: 'local', metrics: { host_load1: false } });
+      expect(list.disabled).toBe(Object.values(list.metrics).filter((on) => !on).length);
+      expect(list.hint).toMatch(/^\d+ metrics are disabled and not exposed .*POST \/metrics\/enable/);
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+    // The discovered metrics are now in the file, off: the next start says so before anything is discovered.
+    const second = await start();
+    try {
+      await waitFor(() => / metrics are disabled and not exposed/.test(second.output.stderr), 'the notice at start');
+      const lines = second.output.stderr.split('\n');
+      const [noticeAt, discoveredAt] = [/ metrics are disabled/, /discovered \d+ new metric/].map((pattern) => lines.findIndex((line) => pattern.test(line)));
+      expect(discoveredAt === -1 || noticeAt < discoveredAt).toBe(true);
+    } finally {
+      second.child.kill('SIGKILL');
+    }
   });
 
   test('--once exits 1 when a collector fails, and writes no file', async () => {
     await writePackage(join(dir.path, 'node_modules'), 'edge-collector-flaky', {
       'index.js': pluginSource('edge-collector-flaky', 'flaky', 'flaky', "throw new Error('no sensor');"),
     });
-    await writeFile(join(dir.path, 'config.yaml'), 'device_type: flaky\n');
+    await writeFile(join(dir.path, 'config.yaml'), 'device_type: flaky\nplugin_dirs: [node_modules]\n');
     const once = run(['--once', '--timeout', '2'], dir.path);
     expect(once.code).toBe(1);
     expect(once.stderr).toContain('error: collector flaky (edge-collector-flaky) failed: no sensor');
@@ -100,10 +149,12 @@ exports.detect = () => ({ found: false, reason: 'no quiet board: enable the bus 
     const esm = pluginSource('edge-collector-esm', 'esm', 'esm').replace('exports.manifest =', 'export const manifest =').replace('exports.create =', 'export const create =');
     await writePackage(nodeModules, 'edge-collector-esm', { 'index.js': esm }, { type: 'module', main: undefined, exports: { '.': { import: './index.js' } } });
     await writePackage(nodeModules, '@acme/edge-collector-broken', { 'index.js': 'exports.manifest = { name: "@acme/edge-collector-broken" };' });
+    await writeFile(join(dir.path, 'config.yaml'), 'plugin_dirs: [node_modules]\n');
     const result = run(['plugins', '--json'], dir.path);
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.stdout);
-    expect(rows.map((row: { package: string; status: string }) => [row.package, row.status])).toEqual([
+    // plugin_dirs first; then the plugins installed beside core (this repository's).
+    expect(rows.slice(0, 4).map((row: { package: string; status: string }) => [row.package, row.status])).toEqual([
       ['edge-collector-host', 'ok'],
       ['@acme/edge-collector-broken', "rejected: manifest: missing required key 'apiVersion'; manifest: missing required key 'deviceTypes'; manifest: missing required key 'metrics'"],
       ['edge-collector-cjs', 'ok'],
@@ -112,6 +163,38 @@ exports.detect = () => ({ found: false, reason: 'no quiet board: enable the bus 
     expect(rows[3]).toMatchObject({ version: '1.2.3', deviceTypes: ['esm'], metrics: ['esm_power_watts', 'esm_rail_{rail}_watts', 'energy_joules_total'] });
     const text = run(['plugins'], dir.path);
     expect(text.stdout).toContain('edge-collector-esm 1.2.3  ok\n');
+  });
+
+  test('plugins are looked for only in plugin_dirs and beside core, and loaded only when the config uses them', async () => {
+    // A package whose loading leaves a marker file: planted in the working folder's and its parent's node_modules
+    // (as anyone can in /tmp), and one in plugin_dirs that the config does not use.
+    const planted = (name: string) => pluginSource(name, name.replace('edge-collector-', ''), name.replace('edge-collector-', '')).replace(
+      'exports.manifest =',
+      `require('node:fs').writeFileSync(${JSON.stringify(join(dir.path, `loaded-${name}`))}, 'ran');\nexports.manifest =`,
+    );
+    const work = join(dir.path, 'work');
+    await writePackage(join(dir.path, 'node_modules'), 'edge-collector-parent', { 'index.js': planted('edge-collector-parent') });
+    await writePackage(join(work, 'node_modules'), 'edge-collector-here', { 'index.js': planted('edge-collector-here') });
+    await writePackage(join(dir.path, 'trusted'), 'edge-collector-unused', { 'index.js': planted('edge-collector-unused') });
+    await writePackage(join(dir.path, 'trusted'), 'edge-collector-extra', { 'index.js': planted('edge-collector-extra') });
+    const loaded = () => spawnSync('ls', [dir.path], { encoding: 'utf8' }).stdout.split('\n').filter((name) => name.startsWith('loaded-'));
+
+    await writeFile(join(work, 'config.yaml'), `device_type: host\nplugin_dirs: [${JSON.stringify(join(dir.path, 'trusted'))}]\n`);
+    expect(run(['--once'], work).code).toBe(0);
+    expect(loaded()).toEqual([]);
+
+    // A collector the config names is loaded, and only that one.
+    await writeFile(join(work, 'config.yaml'), `device_type: host\nplugin_dirs: [${JSON.stringify(join(dir.path, 'trusted'))}]\ncollectors:\n  - type: extra\n`);
+    const once = run(['--once'], work);
+    expect(once.stdout).toMatch(/^edge_collector_up\{.*collector="extra"\} 1$/m);
+    expect(loaded()).toEqual(['loaded-edge-collector-extra']);
+
+    // 'plugins' lists (and so loads) what is in those places, and nothing planted elsewhere.
+    const listed = JSON.parse(run(['plugins', '--json'], work).stdout).map((row: { package: string }) => row.package);
+    expect(listed).toEqual(expect.arrayContaining(['edge-collector-extra', 'edge-collector-unused']));
+    expect(listed).not.toContain('edge-collector-here');
+    expect(listed).not.toContain('edge-collector-parent');
+    expect(loaded().sort()).toEqual(['loaded-edge-collector-extra', 'loaded-edge-collector-unused']);
   });
 
   test('runs until SIGTERM and stops cleanly; SIGHUP reloads the config', async () => {

@@ -1,6 +1,6 @@
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findPluginPackages, pluginSearchDirs } from '../src/plugins/discovery';
+import { coreInstallDir, findPluginPackages, pluginSearchDirs } from '../src/plugins/discovery';
 import { PluginCatalog } from '../src/plugins/catalog';
 import { pluginSource, tempDir, writePackage } from './helpers';
 
@@ -14,25 +14,31 @@ describe('plugin discovery', () => {
   });
   afterEach(() => dir.cleanup());
 
-  test('searches plugin_dirs first, then node_modules from the working folder upwards, each folder once', async () => {
+  test('searches plugin_dirs, then the folder core is installed in, each folder once; never the working folder nor above it', async () => {
     const extra = join(dir.path, 'extra', 'node_modules');
     await mkdir(extra, { recursive: true });
     await mkdir(join(dir.path, 'node_modules'));
     await symlink(nodeModules, join(dir.path, 'app', 'linked_modules'));
-    const dirs = pluginSearchDirs([extra, join(dir.path, 'app', 'linked_modules')], join(dir.path, 'app', 'sub'), dir.path);
-    expect(dirs.slice(0, 3)).toEqual([extra, join(dir.path, 'app', 'linked_modules'), join(dir.path, 'node_modules')]);
+    const installDir = join(dir.path, 'usr', 'lib', 'node_modules');
+    await mkdir(installDir, { recursive: true });
+    const dirs = pluginSearchDirs([extra, join(dir.path, 'app', 'linked_modules'), nodeModules], join(dir.path, 'app'), installDir);
+    expect(dirs).toEqual([extra, join(dir.path, 'app', 'linked_modules'), installDir]);
+    expect(pluginSearchDirs([], join(dir.path, 'app'), installDir)).toEqual([installDir]);
   });
 
-  test('also searches the node_modules core is installed in, so a global core finds global plugins', async () => {
+  test('the folder core is installed in: the node_modules enclosing it, or the one linking to it in a workspace', async () => {
     const globalModules = join(dir.path, 'usr', 'lib', 'node_modules');
-    const coreDir = join(globalModules, '@edge-metrics', 'core');
-    await mkdir(coreDir, { recursive: true });
-    await writePackage(globalModules, 'edge-collector-global', { 'index.js': pluginSource('edge-collector-global', 'global', 'global') });
-    const elsewhere = join(dir.path, 'home', 'pi');
-    await mkdir(elsewhere, { recursive: true });
-    const dirs = pluginSearchDirs([], elsewhere, coreDir);
-    expect(dirs).toContain(globalModules);
-    expect(findPluginPackages(dirs).map((candidate) => candidate.packageName)).toContain('edge-collector-global');
+    const installed = join(globalModules, '@edge-metrics', 'core');
+    await mkdir(installed, { recursive: true });
+    await writeFile(join(installed, 'package.json'), JSON.stringify({ name: '@edge-metrics/core' }));
+    expect(coreInstallDir(installed)).toBe(globalModules);
+    const workspace = join(dir.path, 'repo');
+    await mkdir(join(workspace, 'core'), { recursive: true });
+    await writeFile(join(workspace, 'core', 'package.json'), JSON.stringify({ name: '@edge-metrics/core' }));
+    await mkdir(join(workspace, 'node_modules', '@edge-metrics'), { recursive: true });
+    await symlink(join(workspace, 'core'), join(workspace, 'node_modules', '@edge-metrics', 'core'));
+    expect(coreInstallDir(join(workspace, 'core'))).toBe(join(workspace, 'node_modules'));
+    expect(coreInstallDir()).toBe(join(__dirname, '..', '..', 'node_modules'));
   });
 
   test('finds unscoped and scoped plugins only, the first of a name winning', async () => {
@@ -61,7 +67,11 @@ describe('plugin discovery', () => {
     });
     await writePackage(nodeModules, 'edge-collector-nomain', {}, { main: 'missing.js' });
 
-    const catalog = await PluginCatalog.discover([], join(dir.path, 'app'));
+    const catalog = await PluginCatalog.discover([], join(dir.path, 'app'), nodeModules);
+    // A device type loads only the package serving it.
+    expect((await catalog.forDeviceType('good', 'x')).record.packageName).toBe('edge-collector-good');
+    expect(catalog.records.map((record) => record.packageName)).toEqual(['edge-collector-host', 'edge-collector-good']);
+    await catalog.loadAll();
     const byName = Object.fromEntries(catalog.records.map((record) => [record.packageName, record]));
     expect(catalog.records[0]!.packageName).toBe('edge-collector-host');
     expect(byName['edge-collector-good']).toMatchObject({ version: '1.2.3', problems: [] });
@@ -71,19 +81,17 @@ describe('plugin discovery', () => {
     expect(byName['edge-collector-future']!.problems[0]).toContain('manifest.apiVersion 7 is not supported');
     expect(byName['edge-collector-nomain']!.problems[0]).toMatch(/^installed but fails to load: Cannot find module/);
     expect(catalog.usable.map((usable) => usable.record.packageName).sort()).toEqual(['edge-collector-default', 'edge-collector-good', 'edge-collector-host']);
-    expect(catalog.canProduce('good_rail_vdd_in_watts')).toBe(true);
-    expect(catalog.canProduce('bad_power_watts')).toBe(false);
   });
 
   test('a device type with no plugin: "not installed" with the package to install, or "installed but rejected" with why', async () => {
     await writePackage(nodeModules, 'edge-collector-jetson', { 'index.js': 'exports.manifest = {}; exports.create = () => ({});' });
-    const catalog = await PluginCatalog.discover([], join(dir.path, 'app'));
-    expect(() => catalog.forDeviceType('shelly', 'config.yaml: device_type')).toThrow(
+    const catalog = await PluginCatalog.discover([], join(dir.path, 'app'), nodeModules);
+    await expect(catalog.forDeviceType('shelly', 'config.yaml: device_type')).rejects.toThrow(
       "config.yaml: device_type: no installed plugin serves device type 'shelly'; install it with: npm install edge-collector-shelly",
     );
-    expect(() => catalog.forDeviceType('jetson_orin', 'config.yaml: device_type')).toThrow(
+    await expect(catalog.forDeviceType('jetson_orin', 'config.yaml: device_type')).rejects.toThrow(
       /config\.yaml: device_type: device type 'jetson_orin' needs edge-collector-jetson, which is installed at .* but was rejected: manifest: missing required key 'name'/,
     );
-    expect(catalog.forDeviceType('host', 'x').record.location).toBe('(built in to @edge-metrics/core)');
+    expect((await catalog.forDeviceType('host', 'x')).record.location).toBe('(built in to @edge-metrics/core)');
   });
 });

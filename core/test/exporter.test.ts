@@ -99,7 +99,7 @@ metrics:
     expect(parse(file).metrics).toEqual({ good_power_watts: true });
     await waitFor(() => text().includes('good_power_watts{'), 'the enabled metric to be served');
     expect(seriesValue(text(), `good_power_watts{${labels(',site="lab",sensor="main"')}}`)).toBe(1.5);
-    expect(exporter!.listMetrics()).toEqual({ metrics: { good_power_watts: true }, device_type: 'good', source: 'local' });
+    expect(exporter!.listMetrics()).toEqual({ metrics: { good_power_watts: true }, device_type: 'good', source: 'local', disabled: 0 });
   });
 
   test('discovers metrics with new_metrics_default and saves them to the file', async () => {
@@ -154,7 +154,7 @@ metrics:
 
   test('invalid plugin options at start name the plugin and the field', async () => {
     await writeFile(configPath, 'device_type: good\noptions:\n  scale: big\n');
-    await expect(Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger })).rejects.toThrow(
+    await expect(Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger, installDir: sandbox.installDir })).rejects.toThrow(
       `invalid options for edge-collector-good: ${configPath}: options.scale: must be a number`,
     );
   });

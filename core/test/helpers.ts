@@ -57,11 +57,13 @@ exports.create = (options, context) => {
 
 /**
  * A temp folder with `plugins` (package name → source of its index.js) in its node_modules, where one exporter
- * runs on `configPath`. `stop()` undoes whatever was started, in order: listener, exporter, folder.
+ * runs on `configPath`, with that node_modules standing for the folder core is installed in (`installDir`).
+ * `stop()` undoes whatever was started, in order: listener, exporter, folder.
  */
 export interface ExporterSandbox {
   path: string;
   configPath: string;
+  installDir: string;
   /** Writes `config` to `configPath`, then creates and starts the exporter. */
   start(config: string, env?: NodeJS.ProcessEnv): Promise<Exporter>;
   /** `start`, then serves the exporter over HTTP. */
@@ -72,19 +74,22 @@ export interface ExporterSandbox {
 export async function exporterSandbox(plugins: Record<string, string>, logger: ReturnType<typeof createLogger>): Promise<ExporterSandbox> {
   const dir = await tempDir();
   const configPath = join(dir.path, 'config.yaml');
-  for (const [name, source] of Object.entries(plugins)) await writePackage(join(dir.path, 'node_modules'), name, { 'index.js': source });
+  const installDir = join(dir.path, 'node_modules');
+  await mkdir(installDir, { recursive: true });
+  for (const [name, source] of Object.entries(plugins)) await writePackage(installDir, name, { 'index.js': source });
   let exporter: Exporter | undefined;
   let listening: Listening | undefined;
   const start = async (config: string, env: NodeJS.ProcessEnv = {}): Promise<Exporter> => {
     if (exporter) throw new Error('this sandbox already runs an exporter');
     await writeFile(configPath, config);
-    exporter = await Exporter.create({ configPath, cwd: dir.path, env, logger });
+    exporter = await Exporter.create({ configPath, cwd: dir.path, env, logger, installDir });
     await exporter.start();
     return exporter;
   };
   return {
     path: dir.path,
     configPath,
+    installDir,
     start,
     async serve(config, env) {
       const started = await start(config, env);

@@ -35,7 +35,10 @@ describe('HTTP routes', () => {
 
   beforeEach(async () => {
     log.lines.length = 0;
-    sandbox = await exporterSandbox({ 'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good') }, log.logger);
+    sandbox = await exporterSandbox(
+      { 'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good'), 'edge-collector-other': pluginSource('edge-collector-other', 'other', 'other') },
+      log.logger,
+    );
     configPath = sandbox.configPath;
   });
 
@@ -76,7 +79,7 @@ describe('HTTP routes', () => {
 
     test("GET /metrics/list answers the seed's shape", async () => {
       const body = await (await fetch(manageUrl('/metrics/list'))).json();
-      expect(body).toEqual({ metrics: { good_power_watts: true }, device_type: 'good', source: 'local' });
+      expect(body).toEqual({ metrics: { good_power_watts: true }, device_type: 'good', source: 'local', disabled: 0 });
     });
 
     test("POST /metrics/enable saves to config.yaml at once and answers the seed's shape", async () => {
@@ -91,7 +94,10 @@ describe('HTTP routes', () => {
       ['[true]', 'the body must be a JSON object of metric name to true or false'],
       ['"x"', 'the body is not valid JSON'],
       ['{"good_power_watts": "yes"}', `'good_power_watts': must be true or false, not "yes"`],
-      ['{"no_such_metric": true}', "'no_such_metric' is not a metric any loaded plugin can produce"],
+      ['{"no_such_metric": true}', "'no_such_metric' is not produced on this device (device type 'good')"],
+      // Another installed plugin's metric, and a name that only fits a pattern family no collector reported.
+      ['{"other_power_watts": true}', "'other_power_watts' is not produced on this device (device type 'good')"],
+      ['{"good_rail_junk_watts": true}', "'good_rail_junk_watts' is not produced on this device (device type 'good')"],
       ['{"bad name": true}', "'bad name' is not a valid metric name"],
       ['{}', 'the body names no metric'],
       ['{not json', 'the body is not valid JSON'],
@@ -102,6 +108,14 @@ describe('HTTP routes', () => {
       const json = await response.json();
       expect(json.status).toBe('error');
       expect(json.error).toContain(error);
+      expect(await readFile(configPath, 'utf8')).toBe(before);
+    });
+
+    test('a deeply nested value (within the size limit) gets 400, not a stack overflow', async () => {
+      const before = await readFile(configPath, 'utf8');
+      const response = await post('/metrics/enable', `{"good_power_watts": ${'['.repeat(30_000)}${']'.repeat(30_000)}}`);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ status: 'error', error: "'good_power_watts': must be true or false, not an array" });
       expect(await readFile(configPath, 'utf8')).toBe(before);
     });
 
@@ -135,7 +149,7 @@ describe('HTTP routes', () => {
     });
 
     test('a port in use is a one-line error naming the port and the setting', async () => {
-      const second = await Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger });
+      const second = await Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger, installDir: sandbox.installDir });
       await expect(serve(second)).rejects.toThrow(`port ${listening.port} on 127.0.0.1 is already in use: set 'port' in the config to a free port, or stop the program using it`);
       await second.stop();
     });

@@ -27,7 +27,7 @@ describe('a reload that finds config.yaml empty', () => {
   test('keeps the config in force, says so, and writes nothing into the file', async () => {
     const configPath = join(dir.path, 'config.yaml');
     await writeFile(configPath, 'device_type: good\ninterval: 0.1\nmetrics:\n  good_power_watts: true\n');
-    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
+    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger, installDir: join(dir.path, 'node_modules') });
     await exporter.start();
     await waitFor(() => exporter!.metricsText('prometheus').includes('good_power_watts{'), 'a first cycle');
 

@@ -121,7 +121,9 @@ describe('config.yaml under concurrent API changes, reloads and hand edits', () 
 
   test('every acknowledged change ends up in the file and in memory', async () => {
     // `labels:` last, so that a line appended to the file adds a label.
-    await start('# kept by hand\ndevice_type: good\ninterval: 0.1\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\nmetrics:\n  good_power_watts: true\nlabels:\n  site: lab\n');
+    // The API only sets metrics the device has: the rails the changes below set are in the map from the start.
+    const rails = Array.from({ length: 80 }, (_, i) => `  good_rail_api${i}_watts: false\n  good_rail_pair${i}_watts: false\n`).join('');
+    await start(`# kept by hand\ndevice_type: good\ninterval: 0.1\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\nmetrics:\n  good_power_watts: true\n${rails}labels:\n  site: lab\n`);
     const apiAcknowledged = new Map<string, boolean>();
     const editsAcknowledged = new Map<string, string>();
 
@@ -197,7 +199,7 @@ describe('a disk that refuses writes', () => {
     const configPath = join(configDir, 'config.yaml');
     await writeFile(configPath, config);
     await chmod(configPath, 0o644);
-    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger });
+    exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger, installDir: join(dir.path, 'node_modules') });
     await exporter.start();
     listening = await serve(exporter);
     return configPath;

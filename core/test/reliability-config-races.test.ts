@@ -103,7 +103,7 @@ describe('races around config.yaml', () => {
     await chmod(configDir, 0o555);
     try {
       await asUnprivileged(async () => {
-        exporter = await Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger });
+        exporter = await Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger, installDir: sandbox.installDir });
         await exporter.start();
         await waitFor(() => log.lines.some((line) => line.includes('discovered metrics not saved')), 'the failed save to be logged');
       });

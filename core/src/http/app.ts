@@ -91,7 +91,7 @@ export function mountErrorHandlers(app: Express): void {
   app.use(onError);
 }
 
-/** Checks a `POST /metrics/enable` body: an object of metric name → boolean, each a name some plugin can produce. */
+/** Checks a `POST /metrics/enable` body: an object of metric name → boolean, each a name produced on this device. */
 function metricChanges(body: unknown, exporter: Exporter): Record<string, boolean> | string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return 'the body must be a JSON object of metric name to true or false, e.g. {"jetson_gpu_usage_percent": true}';
@@ -99,9 +99,18 @@ function metricChanges(body: unknown, exporter: Exporter): Record<string, boolea
   const entries = Object.entries(body);
   if (entries.length === 0) return 'the body names no metric';
   for (const [name, enabled] of entries) {
-    if (typeof enabled !== 'boolean') return `'${name}': must be true or false, not ${JSON.stringify(enabled)}`;
+    if (typeof enabled !== 'boolean') return `'${name}': must be true or false, not ${describeValue(enabled)}`;
     if (!METRIC_NAME.test(name)) return `'${name}' is not a valid metric name`;
-    if (!exporter.canProduce(name)) return `'${name}' is not a metric any loaded plugin can produce`;
+    if (!exporter.canProduce(name)) {
+      return `'${name}' is not produced on this device (device type '${exporter.deviceType}'): GET /metrics/list shows the metrics it has`;
+    }
   }
   return Object.fromEntries(entries) as Record<string, boolean>;
+}
+
+/** A value named for an error message; objects and arrays by kind only (they can be nested beyond JSON.stringify's stack). */
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return JSON.stringify(value);
 }

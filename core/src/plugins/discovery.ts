@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isPluginPackageName } from '../plugin-names';
 
@@ -11,22 +11,13 @@ export interface PluginCandidate {
 }
 
 /**
- * The node_modules folders searched for plugins, in order of precedence: the config's `plugin_dirs`, those from
- * `cwd` upwards, then the one core itself is installed in (so that a global install of core finds globally
- * installed plugins). Missing folders are left out; a folder reached twice (through a link) counts once.
+ * The node_modules folders searched for plugins, in order of precedence: the config's `plugin_dirs`, then the one
+ * core is installed in (`installDir`). Never the working folder nor the folders above it: a package planted in a
+ * world-writable place such as `/tmp/node_modules` must not be found. Missing folders are left out; a folder reached
+ * twice (through a link) counts once.
  */
-export function pluginSearchDirs(
-  pluginDirs: readonly string[],
-  cwd: string,
-  coreDir = resolve(__dirname, '..', '..'),
-): string[] {
-  const dirs: string[] = pluginDirs.map((dir) => resolve(cwd, dir));
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    if (basename(dir) !== 'node_modules') dirs.push(join(dir, 'node_modules'));
-    if (dirname(dir) === dir) break;
-  }
-  const coreNodeModules = enclosingNodeModules(realPath(coreDir));
-  if (coreNodeModules) dirs.push(coreNodeModules);
+export function pluginSearchDirs(pluginDirs: readonly string[], cwd: string, installDir = coreInstallDir()): string[] {
+  const dirs = [...pluginDirs.map((dir) => resolve(cwd, dir)), ...(installDir ? [installDir] : [])];
   const seen = new Set<string>();
   return dirs.filter((dir) => {
     if (!existsSync(dir)) return false;
@@ -35,6 +26,21 @@ export function pluginSearchDirs(
     seen.add(real);
     return true;
   });
+}
+
+/**
+ * The node_modules folder core is installed in: the one enclosing it (a local `npm install` in a folder, a global
+ * install), else, for a workspace checkout such as this repository, the one that links to it.
+ */
+export function coreInstallDir(coreDir = resolve(__dirname, '..', '..')): string | undefined {
+  const real = realPath(coreDir);
+  const enclosing = enclosingNodeModules(real);
+  if (enclosing) return enclosing;
+  const name = (JSON.parse(readFileSync(join(real, 'package.json'), 'utf8')) as { name: string }).name;
+  for (let dir = dirname(real); ; dir = dirname(dir)) {
+    if (realPath(join(dir, 'node_modules', name)) === real) return join(dir, 'node_modules');
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 /** Every `edge-collector-*` and `@scope/edge-collector-*` package in `dirs`; the first found of a name wins. */

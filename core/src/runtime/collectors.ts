@@ -46,20 +46,20 @@ export async function planCollectors(
     const detected = await detectHardware(config, catalog, logger);
     if (detected.length === 0) {
       logger.info(`device_type auto: no plugin found its hardware; using the built-in host collector (log_level debug says why)`);
-      const host = catalog.forDeviceType(HOST_DEVICE_TYPE, where);
+      const host = await catalog.forDeviceType(HOST_DEVICE_TYPE, where);
       detected.push({ usable: host, deviceType: HOST_DEVICE_TYPE, options: resolveOptions(host.plugin.manifest, {}, 'options') });
     }
     deviceType = detected[0]!.deviceType;
     wanted.push(...detected);
   } else {
-    const usable = catalog.forDeviceType(deviceType, `${where}: device_type`);
+    const usable = await catalog.forDeviceType(deviceType, `${where}: device_type`);
     wanted.push({ usable, deviceType, options: resolveOptions(usable.plugin.manifest, config.options, `${where}: options`) });
   }
-  config.collectors.forEach((extra, index) => {
-    const usable = catalog.forDeviceType(extra.type, `${where}: collectors[${index}].type`);
+  for (const [index, extra] of config.collectors.entries()) {
+    const usable = await catalog.forDeviceType(extra.type, `${where}: collectors[${index}].type`);
     const options = resolveOptions(usable.plugin.manifest, extra.options, `${where}: collectors[${index}].options`);
     wanted.push({ usable, deviceType: extra.type, options, ...(extra.name ? { name: extra.name } : {}) });
-  });
+  }
 
   const names = new Set<string>();
   const collectors = wanted.map(({ usable, deviceType: type, options, name }) => {
@@ -95,7 +95,7 @@ function collectorContext(deviceType: string, collectorName: string, interval: n
  * gets the config's `options` where they are valid for it, else its defaults.
  */
 async function detectHardware(config: ExporterConfig, catalog: PluginCatalog, logger: RootLogger) {
-  const candidates = catalog.usable.filter((usable) => usable.plugin.detect && !usable.plugin.manifest.deviceTypes.includes(HOST_DEVICE_TYPE));
+  const candidates = (await catalog.loadAll()).filter((usable) => usable.plugin.detect && !usable.plugin.manifest.deviceTypes.includes(HOST_DEVICE_TYPE));
   const results = await Promise.all(
     candidates.map(async (usable) => {
       const manifest = usable.plugin.manifest;

@@ -5,6 +5,8 @@ export type RawConfig = Record<string, unknown>;
 
 export type Fetched =
   | { kind: 'config'; version: number; updatedAt: number; config: RawConfig }
+  /** A version the server stores that is not a config (e.g. `null`): the device reports it failed. */
+  | { kind: 'unusable'; version: number; error: string }
   | { kind: 'unchanged' }
   | { kind: 'missing' };
 
@@ -43,7 +45,10 @@ export class ConfigServerClient {
     } catch (error) {
       throw new Error(`the config server answered with a body that is not JSON: ${describeError(error)}`);
     }
-    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Error('the config server answered with a config that is not an object');
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+      const kind = config === null ? 'null' : Array.isArray(config) ? 'an array' : `a ${typeof config}`;
+      return { kind: 'unusable', version, error: `the config is ${kind}, not an object (a map of config keys)` };
+    }
     const updatedAt = Date.parse(response.headers.get('x-config-updated-at') ?? '');
     return { kind: 'config', version, updatedAt: Number.isNaN(updatedAt) ? 0 : updatedAt, config: config as RawConfig };
   }

@@ -19,6 +19,8 @@ export interface SyncMetrics {
   pending(count: number): void;
 }
 
+type ServerVersion = Extract<Fetched, { kind: 'config' | 'unusable' }>;
+
 const MAX_BACKOFF_MS = 30_000;
 const PUSH_ATTEMPTS = 5;
 
@@ -30,6 +32,7 @@ export async function fetchAtStart(client: ConfigServerClient, settings: SyncSet
   try {
     const fetched = await client.fetchConfig();
     if (fetched.kind === 'missing') logger.info(`config server ${settings.url.origin} does not know device '${settings.deviceId}' yet: using the local config file, which will be registered`);
+    if (fetched.kind === 'unusable') logger.error(`config version ${fetched.version} from the config server cannot be used (${fetched.error}): fallback to the local config file`);
     return fetched;
   } catch (error) {
     logger.warn(`config server ${settings.url.origin} unavailable (${describeError(error)}): fallback to the local config file`);
@@ -51,6 +54,7 @@ export class ConfigSync {
   private endpoint: DeviceReport | undefined;
   private outcome: DeviceReport | undefined;
   private lastError: string | undefined;
+  private readonly serverMetrics: Set<string>;
 
   constructor(
     private readonly settings: SyncSettings,
@@ -61,6 +65,7 @@ export class ConfigSync {
     private readonly metrics: SyncMetrics,
   ) {
     metrics.pending(state.pendingCount);
+    this.serverMetrics = new Set(state.data.serverMetrics ?? []);
   }
 
   start(): void {
@@ -103,6 +108,14 @@ export class ConfigSync {
     return this.state.data.baseMetrics;
   }
 
+  /**
+   * True when the server has held `metric` for this device: missing from the config in force, it was left out by an
+   * operator's version (so it stays at `new_metrics_default`), not discovered.
+   */
+  serverHad(metric: string): boolean {
+    return this.serverMetrics.has(metric);
+  }
+
   /** Queues metric toggles made on this device for the server; they survive a restart. */
   enqueue(changes: Readonly<Record<string, boolean>>): void {
     const at = Date.now();
@@ -130,7 +143,7 @@ export class ConfigSync {
       return { outcome: 'unreachable', error: describeError(error) };
     }
     this.noteSuccess();
-    if (fetched.kind !== 'config') return { outcome: 'unreachable', error: 'the config server has no config for this device' };
+    if (fetched.kind !== 'config' && fetched.kind !== 'unusable') return { outcome: 'unreachable', error: 'the config server has no config for this device' };
     if (fetched.version === this.state.data.appliedVersion) return { outcome: 'unchanged' };
     if (await this.handleVersion(fetched)) return { outcome: 'applied' };
     return { outcome: 'failed', error: this.outcome?.error ?? `config version ${fetched.version} failed to apply before` };
@@ -170,7 +183,7 @@ export class ConfigSync {
     }
     this.noteSuccess();
     if (fetched.kind === 'missing') await this.register();
-    else if (fetched.kind === 'config') await this.handleVersion(fetched);
+    else if (fetched.kind === 'config' || fetched.kind === 'unusable') await this.handleVersion(fetched);
   }
 
   /** Sends the endpoint and the last apply outcome; a server that lost this device makes it register again. */
@@ -196,18 +209,20 @@ export class ConfigSync {
     this.state.data.receivedVersion = stored.version;
     this.state.data.appliedVersion = stored.version;
     this.state.data.baseMetrics = isMetricsMap(local.metrics) ? { ...local.metrics } : {};
+    this.noteServerMetrics(this.state.data.baseMetrics);
     this.outcome = { version: stored.version, status: 'applied' };
     await this.persist();
   }
 
   /** Applies a version from the server unless it failed before; returns whether it is now in force. */
-  private async handleVersion(fetched: Extract<Fetched, { kind: 'config' }>): Promise<boolean> {
+  private async handleVersion(fetched: ServerVersion): Promise<boolean> {
     this.received(fetched);
     if (this.hasFailed(fetched.version)) {
       await this.persist();
       return false;
     }
     try {
+      if (fetched.kind === 'unusable') throw new Error(fetched.error);
       await this.host.applyServerConfig(fetched.config, fetched.version);
       this.state.data.appliedVersion = fetched.version;
       this.outcome = { version: fetched.version, status: 'applied' };
@@ -224,9 +239,16 @@ export class ConfigSync {
     }
   }
 
-  private received(fetched: Extract<Fetched, { kind: 'config' }>): void {
+  private received(fetched: ServerVersion): void {
     this.state.data.receivedVersion = fetched.version;
-    this.state.data.baseMetrics = isMetricsMap(fetched.config.metrics) ? { ...fetched.config.metrics } : {};
+    this.state.data.baseMetrics = fetched.kind === 'config' && isMetricsMap(fetched.config.metrics) ? { ...fetched.config.metrics } : {};
+    this.noteServerMetrics(this.state.data.baseMetrics);
+  }
+
+  private noteServerMetrics(metrics: Readonly<Record<string, boolean>>): void {
+    const before = this.serverMetrics.size;
+    for (const name of Object.keys(metrics)) this.serverMetrics.add(name);
+    if (this.serverMetrics.size !== before) this.state.data.serverMetrics = [...this.serverMetrics];
   }
 
   /** Merges the queued toggles onto the server's current version and stores the result, retrying on a race. */
@@ -238,12 +260,14 @@ export class ConfigSync {
         await this.register();
         continue;
       }
+      if (current.kind === 'unusable') throw new Error(`${current.error} (version ${current.version}): local changes are kept until the server has a usable version`);
       if (current.kind !== 'config') continue;
       const merged = mergePending(current.config, current.updatedAt, this.state.data.baseMetrics, snapshot);
       const stored = await this.client.storeConfig(merged, current.version);
       if (stored.kind === 'conflict') continue;
       // The server now holds exactly `merged`: a later merge must not take this device's own values for server changes.
       this.state.data.baseMetrics = isMetricsMap(merged.metrics) ? { ...merged.metrics } : {};
+      this.noteServerMetrics(this.state.data.baseMetrics);
       for (const [name, change] of Object.entries(snapshot)) {
         if (this.state.data.pending[name] === change) delete this.state.data.pending[name];
       }

@@ -20,6 +20,11 @@ export interface SyncStateData {
   failedVersion?: number;
   /** The `metrics` map of the newest version received, to tell which keys the server changed since. */
   baseMetrics?: Record<string, boolean>;
+  /**
+   * Every metric name the server has held for this device: one that a later version leaves out was dropped by an
+   * operator, and is not sent back as newly discovered.
+   */
+  serverMetrics?: string[];
 }
 
 /**

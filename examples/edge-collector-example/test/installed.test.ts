@@ -21,6 +21,9 @@ beforeAll(async () => {
   execFileSync('tar', ['-xzf', join(dir, packed.filename), '-C', installed, '--strip-components=1']);
   await mkdir(join(dir, 'node_modules', '@edge-metrics'));
   await symlink(coreDir, join(dir, 'node_modules', '@edge-metrics', 'core'));
+  // Core runs from this repository (the link resolves there), so it searches the repository's node_modules: the
+  // folder beside it is named in plugin_dirs. Installed together by npm, both sit in one node_modules and need none.
+  await writeFile(join(dir, 'config.yaml'), 'plugin_dirs: [node_modules]\n');
   await mkdir(join(dir, 'proc', 'net'), { recursive: true });
   await writeFile(join(dir, 'proc', 'net', 'dev'), CUBIETRUCK);
 }, 60_000);
@@ -48,7 +51,7 @@ test("'edge-metrics-exporter plugins' finds the installed package and accepts it
 test('the exporter runs it as an extra collector beside the device', async () => {
   await writeFile(
     join(dir, 'config.yaml'),
-    `device_type: host\nnew_metrics_default: true\ncollectors:\n  - type: netdev\n    options:\n      proc_root: ${join(dir, 'proc')}\n`,
+    `device_type: host\nnew_metrics_default: true\nplugin_dirs: [node_modules]\ncollectors:\n  - type: netdev\n    options:\n      proc_root: ${join(dir, 'proc')}\n`,
   );
   const result = exporter(['--once', '--config', 'config.yaml']);
   expect(result).toMatchObject({ code: 0 });
