@@ -68,7 +68,7 @@ export class ConfigFile {
 
   /**
    * Sets `metrics.<name>` for each change (converting an old `enabled_metrics` list into the map on the way).
-   * A missing file is created with `seed` keys first (e.g. `new_metrics_default: true`).
+   * A missing file is created from the text in force, else with `seed` keys first (e.g. `new_metrics_default: true`).
    */
   setMetrics(changes: Readonly<Record<string, boolean>>, seed: Readonly<Record<string, unknown>> = {}): Promise<void> {
     return this.edit((document) => {
@@ -118,7 +118,9 @@ export class ConfigFile {
   }
 
   private async editOnce(change: (document: Document) => void, seed: Readonly<Record<string, unknown>>): Promise<void> {
-    const text = await this.readText();
+    const onDisk = await this.readText();
+    // A file removed under a config in force is written back from that config, never recreated from the seed alone.
+    const text = onDisk ?? this.inForce;
     if (text !== undefined && text.trim() === '') {
       throw new ExporterError('EME_CONFIG_PARSE', `${this.path}: not changed, because the file is empty (still being written?); give it at least one key`);
     }
@@ -137,7 +139,7 @@ export class ConfigFile {
     // No block scalars: yaml writes a value such as " \n" as one that reads back as "\n"; quoted strings round-trip.
     const output = document.toString({ blockQuote: false });
     try {
-      await writeFileAtomic(this.path, output, () => this.readTextNow() === text);
+      await writeFileAtomic(this.path, output, () => this.readTextNow() === onDisk);
     } catch (error) {
       if (error instanceof ChangedMeanwhileError) throw error;
       throw new ExporterError('EME_CONFIG_WRITE', `${this.path}: cannot write the change: ${describeError(error)}; the file is unchanged`);

@@ -1,0 +1,56 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ExporterProcess, tempDir, waitFor } from './helpers';
+
+const TOKEN = 'local-secret';
+const CONFIG = `# this device's own settings
+device_type: host
+interval: 0.2
+port: 0
+reload_port: 0
+listen_address: 127.0.0.1
+management_token: ${TOKEN}
+labels:
+  site: roof
+metrics:
+  host_load1: true
+`;
+
+describe('the config in force survives its file going away', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let exporter: ExporterProcess | undefined;
+  beforeEach(async () => {
+    dir = await tempDir();
+  });
+  afterEach(async () => {
+    exporter?.kill();
+    exporter = undefined;
+    await dir.cleanup();
+  });
+
+  test('a removed config.yaml keeps the token and the rest in force, and the next write puts them back', async () => {
+    const configPath = join(dir.path, 'config.yaml');
+    await writeFile(configPath, CONFIG);
+    exporter = new ExporterProcess(dir.path);
+    const { manage } = await exporter.urls();
+    const bearer = { authorization: `Bearer ${TOKEN}` };
+    expect((await fetch(`${manage}/metrics/list`)).status).toBe(401);
+
+    await rm(configPath);
+    await waitFor(() => exporter!.log.includes(`${configPath}: the file is missing`), 'the missing file to be reported');
+    expect((await fetch(`${manage}/metrics/list`)).status).toBe(401);
+    expect((await fetch(`${manage}/metrics/enable`, { method: 'POST', body: '{"host_load5": true}' })).status).toBe(401);
+    expect(await (await fetch(`${manage}/metrics/list`, { headers: bearer })).json()).toMatchObject({ source: 'local', metrics: { host_load1: true } });
+
+    const enabled = await fetch(`${manage}/metrics/enable`, { method: 'POST', body: '{"host_load5": true}', headers: bearer });
+    expect(enabled.status).toBe(200);
+    const written = await readFile(configPath, 'utf8');
+    expect(written).toContain("# this device's own settings");
+    expect(parse(written)).toMatchObject({ ...parse(CONFIG), metrics: { host_load1: true, host_load5: true } });
+    // The watcher sees the file come back: still the same config, still closed.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await fetch(`${manage}/metrics/list`)).status).toBe(401);
+    expect(exporter.log).not.toContain('config reloaded from built-in defaults');
+  });
+});
