@@ -60,6 +60,8 @@ export class Exporter implements SyncHost {
   private discoveryError: string | undefined;
   /** The local-only keys of the last local config that was valid: a server's version never goes without them. */
   private localOnly: RawConfig = {};
+  /** True while the file's last reload failed: its return to the config in force is then worth a line. */
+  private fileRejected = false;
 
   private constructor(
     private config: ExporterConfig,
@@ -268,10 +270,12 @@ export class Exporter implements SyncHost {
         await this.apply(config, source, this.configFile.path);
         this.configFile.noteApplied(text);
         this.localOnly = localOnlyOf(config);
+        this.fileRejected = false;
         this.logger.info(`config reloaded from ${source === 'defaults' ? 'built-in defaults' : this.configFile.path}`);
       });
       return this.reloaded(true);
     } catch (error) {
+      this.fileRejected = true;
       const message = describeError(error);
       this.logger.error(`config reload failed, the previous config stays in force: ${message}`);
       return this.reloaded(false, message);
@@ -310,7 +314,11 @@ export class Exporter implements SyncHost {
 
   private async onFileChanged(): Promise<void> {
     try {
-      if (this.configFile.isInForce(await this.configFile.readText())) return;
+      if (this.configFile.isInForce(await this.configFile.readText())) {
+        if (this.fileRejected) this.logger.info(`${this.configFile.path} is valid again: it holds the config in force, which is unchanged`);
+        this.fileRejected = false;
+        return;
+      }
     } catch (error) {
       this.logger.error(describeError(error));
       return;
