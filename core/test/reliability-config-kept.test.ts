@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ExporterProcess, tempDir, waitFor } from './helpers';
@@ -52,5 +52,39 @@ describe('the config in force survives its file going away', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect((await fetch(`${manage}/metrics/list`)).status).toBe(401);
     expect(exporter.log).not.toContain('config reloaded from built-in defaults');
+  });
+});
+
+describe('a config.yaml that is a symlink', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let exporter: ExporterProcess | undefined;
+  beforeEach(async () => {
+    dir = await tempDir();
+  });
+  afterEach(async () => {
+    exporter?.kill();
+    exporter = undefined;
+    await dir.cleanup();
+  });
+
+  test("the exporter's writes go to the file it names, and edits of that file apply", async () => {
+    const link = join(dir.path, 'config.yaml');
+    const target = join(dir.path, 'managed', 'edge.yaml');
+    await mkdir(join(dir.path, 'managed'));
+    await writeFile(target, 'device_type: host\ninterval: 0.2\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\nlabels:\n  site: roof\nmetrics:\n  host_load1: true\n');
+    await symlink('managed/edge.yaml', link);
+    exporter = new ExporterProcess(dir.path);
+    const { metrics, manage } = await exporter.urls();
+
+    expect((await fetch(`${manage}/metrics/enable`, { method: 'POST', body: '{"host_load5": true}' })).status).toBe(200);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(parse(await readFile(target, 'utf8')).metrics).toMatchObject({ host_load1: true, host_load5: true });
+
+    // An editor's save: a new file renamed onto the target.
+    const edited = (await readFile(target, 'utf8')).replace('site: roof', 'site: cellar');
+    await writeFile(`${target}.swp`, edited);
+    await rename(`${target}.swp`, target);
+    await waitFor(async () => (await (await fetch(`${metrics}/metrics`)).text()).includes('site="cellar"'), 'the edit of the target to apply');
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
   });
 });

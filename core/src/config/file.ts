@@ -3,7 +3,7 @@ import { readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Document, isMap, isNode, isScalar, parseDocument, type YAMLMap } from 'yaml';
 import { ExporterError, describeError } from '../errors';
-import { ChangedMeanwhileError, TEMPORARY_NAME, writeFileAtomic } from './atomic-write';
+import { ChangedMeanwhileError, TEMPORARY_NAME, linkTarget, writeFileAtomic } from './atomic-write';
 
 /** How often an edit is retried when the file keeps changing under it. */
 const EDIT_ATTEMPTS = 5;
@@ -40,11 +40,12 @@ export class ConfigFile {
 
   /** Removes the temporary files that a process which died while writing left beside the file. */
   async removeStaleTemporaries(): Promise<void> {
-    const pattern = TEMPORARY_NAME(this.path);
-    const entries = await readdir(dirname(this.path)).catch(() => [] as string[]);
+    const target = await linkTarget(this.path);
+    const pattern = TEMPORARY_NAME(target);
+    const entries = await readdir(dirname(target)).catch(() => [] as string[]);
     for (const entry of entries) {
       const pid = Number(pattern.exec(entry)?.[1]);
-      if (pid > 0 && pid !== process.pid && !isAlive(pid)) await unlink(join(dirname(this.path), entry)).catch(() => undefined);
+      if (pid > 0 && pid !== process.pid && !isAlive(pid)) await unlink(join(dirname(target), entry)).catch(() => undefined);
     }
   }
 
