@@ -138,7 +138,7 @@ export class ConfigFile {
     }
     change(document);
     // No block scalars: yaml writes a value such as " \n" as one that reads back as "\n"; quoted strings round-trip.
-    const output = document.toString({ blockQuote: false });
+    const output = keepCommentColumns(text, document.toString({ blockQuote: false }), document);
     try {
       await writeFileAtomic(this.path, output, () => this.readTextNow() === onDisk);
     } catch (error) {
@@ -147,6 +147,35 @@ export class ConfigFile {
     }
     if (text === this.inForce) this.inForce = output;
   }
+}
+
+/** A line with an inline comment: its content, the spaces before the comment, the comment. */
+const INLINE_COMMENT = /^(.*?\S)( +)(#.*)$/;
+
+/**
+ * yaml writes one space before an inline comment: puts each such comment back in the column it had in `before` on
+ * the line of the same key (or item) with the same comment, so that the user's alignment stays. Should a `#` inside
+ * a quoted string have been taken for a comment, the content would change: then `after` is kept as yaml wrote it.
+ */
+function keepCommentColumns(before: string | undefined, after: string, document: Document): string {
+  const lineKey = (content: string, comment: string) => `${content.replace(/^(\s*[^:]*?:)\s.*$/, '$1')}\0${comment}`;
+  const columns = new Map<string, number>();
+  for (const line of before?.split('\n') ?? []) {
+    const match = INLINE_COMMENT.exec(line);
+    if (match) columns.set(lineKey(match[1]!, match[3]!), match[1]!.length + match[2]!.length);
+  }
+  if (columns.size === 0) return after;
+  const adjusted = after
+    .split('\n')
+    .map((line) => {
+      const match = INLINE_COMMENT.exec(line);
+      const column = match && columns.get(lineKey(match[1]!, match[3]!));
+      return match && column ? `${match[1]}${' '.repeat(Math.max(1, column - match[1]!.length))}${match[3]}` : line;
+    })
+    .join('\n');
+  if (adjusted === after) return after;
+  const same = JSON.stringify(parseDocument(adjusted, { uniqueKeys: false }).toJS()) === JSON.stringify(document.toJS());
+  return same ? adjusted : after;
 }
 
 /** Sets `value` at `path`, descending into mappings so that untouched entries keep their comments. */
