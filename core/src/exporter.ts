@@ -95,9 +95,10 @@ export class Exporter implements SyncHost {
       throw new ExporterError('EME_USAGE', `${located.path}: no such file (named by ${located.namedBy}); without a config server nothing would create it`);
     }
     const logger = settings.logger ?? createLogger(localConfig.config.log_level);
-    if (!located.exists) logger.info(`no config file at ${located.path}: using ${sync ? "the config server's config, saved there," : 'built-in defaults'} (changes made through the API create it)`);
+    if (!located.exists) logger.info(`no config file at ${located.path}: using built-in defaults (changes made through the API create it)`);
 
-    const server = sync ? await serverStart(sync, located.path, localOnlyOf(localConfig.config), logger) : undefined;
+    const localOnly = localOnlyOf(localConfig.config);
+    const server = sync ? await serverStart(sync, located.path, localOnly, logger) : undefined;
     const catalogFor = (config: ExporterConfig) => PluginCatalog.discover(config.plugin_dirs, cwd);
     // The server's config first; when it cannot be used on this device (a plugin not installed), the local file.
     const candidates: Array<{ config: ExporterConfig; source: ConfigSource; where: string }> = [];
@@ -124,7 +125,7 @@ export class Exporter implements SyncHost {
     const ports = settings.ports ?? {};
     const exporter = new Exporter({ ...chosen.config, ...ports }, chosen.source, chosen.catalog, chosen.plan, located.path, { cwd, env, readOnly, ports }, logger);
     exporter.configFile.noteApplied(localConfig.text);
-    exporter.localOnly = localOnlyOf(localConfig.config);
+    exporter.localOnly = localOnly;
     // Read-only (`--once`) uses the server's config but keeps no sync going and writes nothing.
     if (sync && server && !readOnly) {
       exporter.sync = new ConfigSync(sync, server.client, server.state, exporter, logger, exporter.self.syncMetrics());

@@ -8,8 +8,9 @@ let sequence = 0;
 export class ChangedMeanwhileError extends Error {}
 
 /**
- * Replaces `path` (the file it names, when it is a symlink) with `text` so that a reader, a crash or a full disk never leaves a truncated file: write a
- * temporary file beside it, fsync, rename over the original, fsync the folder. On failure the original stays.
+ * Replaces `path` (the file it names, when it is a symlink) with `text` so that a reader, a crash or a full disk
+ * never leaves a truncated file: write a temporary file beside it, fsync, rename over the original, fsync the
+ * folder. On failure the original stays.
  * The new file keeps the original's mode (and owner, when root writes), and a file that may not be written (no
  * write permission for this user, or no write bit at all: someone froze it) is refused rather than replaced.
  * `stillCurrent`, checked just before the rename, lets the caller give up (ChangedMeanwhileError) when someone
@@ -49,6 +50,8 @@ export async function writeFileAtomic(linkOrPath: string, text: string, stillCur
   }
 }
 
+const MAX_LINK_HOPS = 40;
+
 /** The file that `path` names through any symlinks (it may not exist yet), or `path` itself when it is no link. */
 export async function linkTarget(path: string): Promise<string> {
   for (let hops = 0; hops < MAX_LINK_HOPS; hops++) {
@@ -58,8 +61,6 @@ export async function linkTarget(path: string): Promise<string> {
   }
   throw new Error(`${path}: too many levels of symbolic links`);
 }
-
-const MAX_LINK_HOPS = 40;
 
 /** The temporary files `writeFileAtomic` makes beside `path`, with the id of the process that made each. */
 export const TEMPORARY_NAME = (path: string) => new RegExp(`^\\.${escape(basename(path))}\\.(\\d+)\\.\\d+\\.tmp$`);
