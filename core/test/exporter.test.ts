@@ -95,7 +95,7 @@ metrics:
     await exporter!.setMetrics({ good_power_watts: true });
     const file = await readFile(configPath, 'utf8');
     expect(file).toContain('# my exporter');
-    expect(file).toContain('device_type: good # the device');
+    expect(file).toContain('device_type: good   # the device');
     expect(parse(file).metrics).toEqual({ good_power_watts: true });
     await waitFor(() => text().includes('good_power_watts{'), 'the enabled metric to be served');
     expect(seriesValue(text(), `good_power_watts{${labels(',site="lab",sensor="main"')}}`)).toBe(1.5);
