@@ -36,6 +36,8 @@ describe('the config in force survives its file going away', () => {
     const { manage } = await exporter.urls();
     const bearer = { authorization: `Bearer ${TOKEN}` };
     expect((await fetch(`${manage}/metrics/list`)).status).toBe(401);
+    // Discovered metrics saved first: a save after the removal would put the file back before the reload sees it gone.
+    await waitFor(async () => (await readFile(configPath, 'utf8')).includes('host_load5: false'), 'the discovered metrics to be saved');
 
     await rm(configPath);
     await waitFor(() => exporter!.log.includes(`${configPath}: the file is missing`), 'the missing file to be reported');
