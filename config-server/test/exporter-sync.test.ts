@@ -145,6 +145,16 @@ describe('an exporter following the config server', () => {
     expect(parse(local)).toMatchObject({ labels: { site: 'roof' }, metrics: { host_load1: true, host_load5: true } });
   });
 
+  test("a config file named by LOCAL_CONFIG_PATH that does not exist yet receives the server's config", async () => {
+    const server = await startServer();
+    await admin(server, '/config/edge-01', { method: 'PUT', json: { device_type: 'host', interval: 0.2, port: 0, reload_port: 0, labels: { site: 'roof' } } });
+    const dir = await tempDir();
+    const exporter = await Exporter.start(dir, { CONFIG_SERVER_URL: server.base, LOCAL_CONFIG_PATH: 'device.yaml' });
+    await waitFor(() => exporter.stderr.includes('running: device_type host'), 'the exporter to run');
+    const saved = await waitFor(async () => parse(await readFile(join(dir, 'device.yaml'), 'utf8').catch(() => '')), 'the config saved to device.yaml');
+    expect(saved).toMatchObject({ device_type: 'host', labels: { site: 'roof' } });
+  });
+
   test.each([
     ['down (connection refused)', async () => `http://127.0.0.1:${await closedPort()}`],
     ['slow (accepts, never answers)', async () => silentServer()],
