@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLI, REPO, Service, tempDir } from './helpers';
 
@@ -15,8 +16,12 @@ function promtool(exposition: string): { problems: string; code: number | null }
 }
 
 describe('promtool check metrics', () => {
-  test('passes on the host collector with process metrics', () => {
-    const result = lint(['--config', '/nonexistent/edge-metrics.yaml']);
+  test('passes on the host collector with process metrics', async () => {
+    // The built-in defaults' selection (every metric on), from a file: a named file that is missing is an error.
+    const dir = await tempDir();
+    await writeFile(join(dir.path, 'host.yaml'), 'device_type: host\nnew_metrics_default: true\n');
+    const result = lint(['--config', join(dir.path, 'host.yaml')]);
+    await dir.cleanup();
     expect(result.exposition).toContain('host_memory_total_bytes');
     expect(result.problems).toBe('');
     expect(result.code).toBe(0);

@@ -21,7 +21,7 @@ metrics:
 /** A real exporter process, configured by env to follow a config server. */
 class Exporter {
   stderr = '';
-  private exited: Promise<number | null>;
+  readonly exited: Promise<number | null>;
 
   private constructor(
     readonly child: ChildProcessWithoutNullStreams,
@@ -144,6 +144,16 @@ describe('an exporter following the config server', () => {
     expect(local).toContain("# this device's own settings");
     expect(local).toContain('host_load1: true # watched by the fleet dashboard');
     expect(parse(local)).toMatchObject({ labels: { site: 'roof' }, metrics: { host_load1: true, host_load5: true } });
+  });
+
+  test("a config file named by LOCAL_CONFIG_PATH that does not exist yet receives the server's config", async () => {
+    const server = await startServer();
+    await admin(server, '/config/edge-01', { method: 'PUT', json: { device_type: 'host', interval: 0.2, port: 0, reload_port: 0, labels: { site: 'roof' } } });
+    const dir = await tempDir();
+    const exporter = await Exporter.start(dir, { CONFIG_SERVER_URL: server.base, LOCAL_CONFIG_PATH: 'device.yaml' });
+    await waitFor(() => exporter.stderr.includes('running: device_type host'), 'the exporter to run');
+    const saved = await waitFor(async () => parse(await readFile(join(dir, 'device.yaml'), 'utf8').catch(() => '')), 'the config saved to device.yaml');
+    expect(saved).toMatchObject({ device_type: 'host', labels: { site: 'roof' } });
   });
 
   test.each([
@@ -326,6 +336,50 @@ describe('an exporter following the config server', () => {
     }, 'the change on the server');
     expect(raced).toBe(true);
     expect(config.labels).toEqual({ rack: '7' });
+  });
+});
+
+describe("a device's local-only keys (token, listen address) under a config server", () => {
+  const TOKEN = 'local-secret';
+  const bearer = { authorization: `Bearer ${TOKEN}` };
+
+  test('a syntax error in the local file, then a new version from the server: the token stays in force', async () => {
+    const server = await startServer();
+    const dir = await tempDir();
+    const exporter = await Exporter.start(dir, { CONFIG_SERVER_URL: server.base }, `${LOCAL_CONFIG}management_token: ${TOKEN}\n`);
+    const { manage } = await exporter.ports();
+    await inStep(server);
+    await writeFile(join(dir, 'config.yaml'), `${LOCAL_CONFIG}management_token: ${TOKEN}\nlabels: [unclosed\n`);
+    await waitFor(() => exporter.stderr.includes('config reload failed'), 'the broken file to be reported');
+    const current = await serverConfig(server);
+    await admin(server, '/config/edge-01', { method: 'PUT', json: { ...current, metrics: { ...current.metrics, host_load5: true } } });
+    await waitFor(async () => (await (await fetch(`${manage}/metrics/list`, { headers: bearer })).json()).metrics.host_load5 === true, 'the new version on the device');
+    expect((await fetch(`${manage}/metrics/list`)).status).toBe(401);
+    expect((await fetch(`${manage}/metrics/enable`, { method: 'POST', body: '{"host_load15": true}' })).status).toBe(401);
+  });
+
+  test('a local file that is not valid at start stops the exporter rather than run without its token', async () => {
+    const server = await startServer();
+    await admin(server, '/config/edge-01', { method: 'PUT', json: { device_type: 'host', interval: 0.2, port: 0, reload_port: 0, metrics: { host_load1: true } } });
+    const dir = await tempDir();
+    const exporter = await Exporter.start(dir, { CONFIG_SERVER_URL: server.base }, `${LOCAL_CONFIG}management_token: ${TOKEN}\nintervall: 5\n`);
+    expect(await exporter.exited).toBe(1);
+    expect(exporter.stderr).toBe(`edge-metrics-exporter: ${join(dir, 'config.yaml')}: unknown key 'intervall'\n`);
+  });
+
+  test("the server's version never changes the local listen address", async () => {
+    const server = await startServer();
+    await admin(server, '/config/edge-01', { method: 'PUT', json: { device_type: 'host', interval: 0.2, port: 0, reload_port: 0, listen_address: '0.0.0.0', metrics: { host_load1: true } } });
+    const exporter = await Exporter.start(await tempDir(), { CONFIG_SERVER_URL: server.base });
+    await exporter.ports();
+    expect((await exporter.list()).source).toBe('server');
+    await inStep(server);
+    const current = await serverConfig(server);
+    await admin(server, '/config/edge-01', { method: 'PUT', json: { ...current, listen_address: '0.0.0.0', metrics: { ...current.metrics, host_load5: true } } });
+    await waitFor(async () => (await exporter.list()).metrics.host_load5 === true, 'the new version on the device');
+    await inStep(server);
+    expect(exporter.stderr).not.toContain('listen_address changed');
+    expect(parse(await exporter.localFile()).listen_address).toBe('127.0.0.1');
   });
 });
 

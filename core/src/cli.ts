@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadConfigFile, locateConfig } from './config/load';
-import { describeError } from './errors';
+import { ExporterError, describeError } from './errors';
 import { Exporter } from './exporter';
 import { serve } from './http/server';
 import { PluginCatalog } from './plugins/catalog';
@@ -9,7 +9,8 @@ import { PluginCatalog } from './plugins/catalog';
 const VERSION: string = require('../package.json').version;
 
 const HELP = `Usage:
-  edge-metrics-exporter [--config FILE]            run the exporter
+  edge-metrics-exporter [--config FILE] [--port N] [--reload-port N]
+                                                   run the exporter
   edge-metrics-exporter --once [--timeout SECONDS] [--config FILE]
                                                    collect once, print the exposition, exit
   edge-metrics-exporter plugins [--json] [--config FILE]
@@ -17,7 +18,11 @@ const HELP = `Usage:
 
 Options:
   -c, --config FILE     the config file (default: $LOCAL_CONFIG_PATH, else ./config.yaml, else an
-                        edge-metrics config found by search, else built-in defaults)
+                        edge-metrics config found by search, else built-in defaults). A file named here
+                        or by LOCAL_CONFIG_PATH must exist, unless a config server is configured: then
+                        the server's config is saved there.
+  -p, --port N          the port of /metrics and /healthz (over $EDGE_METRICS_PORT and 'port' in the config)
+      --reload-port N   the port of the management routes (over $EDGE_METRICS_RELOAD_PORT and 'reload_port')
       --once            run one collection cycle, waiting for each collector's first sample, print the
                         Prometheus text exposition to stdout and exit: 0, or 1 when a collector failed.
                         Writes no file and starts no server.
@@ -26,9 +31,15 @@ Options:
   -h, --help            show this help
   -V, --version         print the version
 
-Environment:
-  LOCAL_CONFIG_PATH     the config file when --config is not given
-  MANAGEMENT_TOKEN      bearer token for the management routes (config: management_token)
+Environment (an empty value is the same as unset):
+  LOCAL_CONFIG_PATH         the config file when --config is not given
+  EDGE_METRICS_PORT         the port of /metrics when --port is not given (over 'port' in the config)
+  EDGE_METRICS_RELOAD_PORT  the management port when --reload-port is not given (over 'reload_port')
+  MANAGEMENT_TOKEN          bearer token for the management routes (config: management_token)
+  CONFIG_SERVER_URL         the central config server to follow (config: config_server.url)
+  CONFIG_TIMEOUT            seconds start-up waits for the config server (default 5)
+  CONFIG_SERVER_TOKEN       this device's bearer token at the config server (config: config_server.token)
+  DEVICE_ID                 this device's id at the config server (config: device_id; default the hostname)
 
 Signals: SIGHUP reloads the config; SIGTERM and SIGINT stop the collectors and close the servers.
 Routes: GET /metrics, GET /healthz on 'port' (9100); POST /reload, GET /metrics/list,
@@ -41,6 +52,8 @@ interface Command {
   config?: string;
   timeoutSeconds: number;
   json: boolean;
+  /** `--port` / `--reload-port`, over the environment's and the config's. */
+  ports: PortOverrides;
 }
 
 export function parseCommand(argv: string[]): Command {
@@ -52,6 +65,8 @@ export function parseCommand(argv: string[]): Command {
       strict: true,
       options: {
         config: { type: 'string', short: 'c' },
+        port: { type: 'string', short: 'p' },
+        'reload-port': { type: 'string' },
         once: { type: 'boolean' },
         timeout: { type: 'string' },
         json: { type: 'boolean' },
@@ -74,7 +89,24 @@ export function parseCommand(argv: string[]): Command {
   if (values.once && positionals[0] === 'plugins') throw new UsageError("--once does not go with 'plugins'");
   if (values.config === '') throw new UsageError('--config needs a file name');
   const kind = values.help ? 'help' : values.version ? 'version' : positionals[0] === 'plugins' ? 'plugins' : values.once ? 'once' : 'run';
-  return { kind, ...(values.config !== undefined ? { config: values.config } : {}), timeoutSeconds, json: values.json ?? false };
+  const ports = portOverrides({ port: values.port, reload_port: values['reload-port'] }, { port: '--port', reload_port: '--reload-port' });
+  if (Object.keys(ports).length > 0 && (kind === 'once' || kind === 'plugins')) throw new UsageError(`--port and --reload-port go with running the exporter, not ${kind === 'once' ? '--once' : "'plugins'"}`);
+  return { kind, ...(values.config !== undefined ? { config: values.config } : {}), timeoutSeconds, json: values.json ?? false, ports };
+}
+
+type PortOverrides = { port?: number; reload_port?: number };
+
+/** The ports given (by flags, or by the environment), checked; `names` says where each came from, for errors. */
+function portOverrides(given: { port?: string | undefined; reload_port?: string | undefined }, names: { port: string; reload_port: string }): PortOverrides {
+  const ports: PortOverrides = {};
+  for (const key of ['port', 'reload_port'] as const) {
+    const text = given[key];
+    if (text === undefined || text === '') continue;
+    const port = Number(text);
+    if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`${names[key]} must be a port number from 0 to 65535, not '${text}'`);
+    ports[key] = port;
+  }
+  return ports;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -134,7 +166,11 @@ async function collectOnce(command: Command): Promise<number> {
 }
 
 async function run(command: Command): Promise<number> {
-  const exporter = await Exporter.create(command.config ? { configPath: command.config } : {});
+  const fromEnv = portOverrides(
+    { port: process.env.EDGE_METRICS_PORT, reload_port: process.env.EDGE_METRICS_RELOAD_PORT },
+    { port: 'EDGE_METRICS_PORT', reload_port: 'EDGE_METRICS_RELOAD_PORT' },
+  );
+  const exporter = await Exporter.create({ ...(command.config ? { configPath: command.config } : {}), ports: { ...fromEnv, ...command.ports } });
   const { logger } = exporter;
   // A plugin's stray callback must not take the exporter down with it.
   process.on('uncaughtException', (error) => logger.error(`uncaught exception (kept running): ${error.stack ?? describeError(error)}`));
@@ -172,7 +208,7 @@ if (require.main === module || require.main?.filename === require.resolve('../bi
     (code) => process.exit(code),
     (error) => {
       process.stderr.write(`edge-metrics-exporter: ${describeError(error)}${error instanceof UsageError ? " (see 'edge-metrics-exporter --help')" : ''}\n`);
-      process.exit(error instanceof UsageError ? 2 : 1);
+      process.exit(error instanceof UsageError || (error instanceof ExporterError && error.code === 'EME_USAGE') ? 2 : 1);
     },
   );
 }

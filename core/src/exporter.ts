@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { ConfigFile } from './config/file';
-import { loadConfigFile, locateConfig, parseYaml, type ConfigSource, type LoadedConfig } from './config/load';
+import { loadConfigFile, locateConfig, parseYaml, type ConfigSource } from './config/load';
 import { parseConfig, type ExporterConfig } from './config/schema';
 import { watchFile } from './config/watch';
 import { ExporterError, describeError } from './errors';
@@ -13,7 +13,7 @@ import { planCollectors, type ActiveCollector, type CollectorPlan } from './runt
 import { Scheduler } from './runtime/scheduler';
 import type { RawConfig } from './sync/client';
 import { ConfigSync, type SyncHost } from './sync/config-sync';
-import { shareable, withLocalOnly } from './sync/merge';
+import { localOnlyOf, shareable, withLocalOnly } from './sync/merge';
 import { LOCAL_ONLY_KEYS, syncSettings } from './sync/settings';
 import { serverStart } from './sync/start';
 import { withTimeout } from './timeout';
@@ -30,6 +30,8 @@ export interface ExporterSettings {
   readOnly?: boolean;
   /** The node_modules folder searched for plugins beside `plugin_dirs`; default: the one core is installed in. */
   installDir?: string;
+  /** Ports given on the command line or in the environment: they override every config's. */
+  ports?: Partial<Pick<ExporterConfig, 'port' | 'reload_port'>>;
 }
 
 export interface ReloadResult {
@@ -60,6 +62,10 @@ export class Exporter implements SyncHost {
   private readonly unsavedDiscoveries = new Set<string>();
   private savingDiscoveries = false;
   private discoveryError: string | undefined;
+  /** The local-only keys of the last local config that was valid: a server's version never goes without them. */
+  private localOnly: RawConfig = {};
+  /** True while the file's last reload failed: its return to the config in force is then worth a line. */
+  private fileRejected = false;
 
   private constructor(
     private config: ExporterConfig,
@@ -67,7 +73,7 @@ export class Exporter implements SyncHost {
     private catalog: PluginCatalog,
     private plan: CollectorPlan,
     configPath: string,
-    private readonly settings: Required<Pick<ExporterSettings, 'cwd' | 'env' | 'readOnly'>> & Pick<ExporterSettings, 'installDir'>,
+    private readonly settings: Required<Pick<ExporterSettings, 'cwd' | 'env' | 'readOnly' | 'ports'>> & Pick<ExporterSettings, 'installDir'>,
     readonly logger: RootLogger,
   ) {
     this.configFile = new ConfigFile(configPath);
@@ -85,18 +91,23 @@ export class Exporter implements SyncHost {
     const env = settings.env ?? process.env;
     const readOnly = settings.readOnly ?? false;
     const located = await locateConfig(settings.configPath, env, cwd);
-    const local: LoadedConfig | Error = await loadConfigFile(located.path).catch((error: Error) => error);
-    const localConfig = local instanceof Error ? undefined : local;
-    const sync = syncSettings(env, localConfig?.config);
-    const logger = settings.logger ?? createLogger(localConfig?.config.log_level ?? 'info');
+    // A local file that cannot be used stops the start even with a config server: without it the device's
+    // local-only keys (its management token, its listen address) are unknown, and running without them opens it.
+    const localConfig = await loadConfigFile(located.path);
+    const sync = syncSettings(env, localConfig.config);
+    if (located.namedBy && !located.exists && !sync) {
+      throw new ExporterError('EME_USAGE', `${located.path}: no such file (named by ${located.namedBy}); without a config server nothing would create it`);
+    }
+    const logger = settings.logger ?? createLogger(localConfig.config.log_level);
     if (!located.exists) logger.info(`no config file at ${located.path}: using built-in defaults (changes made through the API create it)`);
 
-    const server = sync ? await serverStart(sync, located.path, localConfig, logger) : undefined;
+    const localOnly = localOnlyOf(localConfig.config);
+    const server = sync ? await serverStart(sync, located.path, localOnly, logger) : undefined;
     const catalogFor = (config: ExporterConfig) => PluginCatalog.discover(config.plugin_dirs, cwd, settings.installDir);
     // The server's config first; when it cannot be used on this device (a plugin not installed), the local file.
     const candidates: Array<{ config: ExporterConfig; source: ConfigSource; where: string }> = [];
     if (server?.config) candidates.push({ config: server.config, source: 'server', where: `config server version ${server.fetched!.version}` });
-    if (localConfig) candidates.push({ config: localConfig.config, source: localConfig.source, where: located.exists ? located.path : 'built-in defaults' });
+    candidates.push({ config: localConfig.config, source: localConfig.source, where: located.exists ? located.path : 'built-in defaults' });
     let chosen: { config: ExporterConfig; source: ConfigSource; catalog: PluginCatalog; plan: CollectorPlan } | undefined;
     let serverError: string | undefined;
     for (const candidate of candidates) {
@@ -110,13 +121,15 @@ export class Exporter implements SyncHost {
         logger.error(`${serverError}: fallback to the local config file`);
       }
     }
-    if (!chosen) throw local instanceof Error ? local : new Error('no usable config');
+    if (!chosen) throw new Error('no usable config');
     for (const record of chosen.catalog.records) {
       if (!record.plugin) logger.warn(`plugin ${record.packageName} (${record.location}) rejected: ${record.problems.join('; ')}`);
     }
 
-    const exporter = new Exporter(chosen.config, chosen.source, chosen.catalog, chosen.plan, located.path, { cwd, env, readOnly, installDir: settings.installDir }, logger);
-    exporter.configFile.noteApplied(localConfig?.text);
+    const ports = settings.ports ?? {};
+    const exporter = new Exporter({ ...chosen.config, ...ports }, chosen.source, chosen.catalog, chosen.plan, located.path, { cwd, env, readOnly, ports, installDir: settings.installDir }, logger);
+    exporter.configFile.noteApplied(localConfig.text);
+    exporter.localOnly = localOnly;
     // Read-only (`--once`) uses the server's config but keeps no sync going and writes nothing.
     if (sync && server && !readOnly) {
       exporter.sync = new ConfigSync(sync, server.client, server.state, exporter, logger, exporter.self.syncMetrics());
@@ -288,16 +301,23 @@ export class Exporter implements SyncHost {
     try {
       await this.serialized(async () => {
         const { config, source, text } = await loadConfigFile(this.configFile.path);
+        // A file removed (or moved away) under a config read from it: not a reason to drop to the defaults.
+        if (text === undefined && this.source !== 'defaults') {
+          throw new ExporterError('EME_CONFIG_READ', `${this.configFile.path}: the file is missing; restore it (the next change made through the API writes it back from the config in force)`);
+        }
         // An editor that truncates before it writes, or a tool that crashed while saving: not a new config.
         if (text !== undefined && text.trim() === '') {
           throw new ExporterError('EME_CONFIG_PARSE', `${this.configFile.path}: the file is empty (still being written?); give it at least one key`);
         }
         await this.apply(config, source, this.configFile.path);
         this.configFile.noteApplied(text);
+        this.localOnly = localOnlyOf(config);
+        this.fileRejected = false;
         this.logger.info(`config reloaded from ${source === 'defaults' ? 'built-in defaults' : this.configFile.path}`);
       });
       return this.reloaded(true);
     } catch (error) {
+      this.fileRejected = true;
       const message = describeError(error);
       this.logger.error(`config reload failed, the previous config stays in force: ${message}`);
       return this.reloaded(false, message);
@@ -308,7 +328,7 @@ export class Exporter implements SyncHost {
   async applyServerConfig(config: RawConfig, version: number): Promise<void> {
     const raw = shareable(config);
     const where = `config server version ${version}`;
-    await this.serialized(async () => this.apply(parseConfig(withLocalOnly(raw, await this.localConfig()), where), 'server', where));
+    await this.serialized(async () => this.apply(parseConfig(withLocalOnly(raw, this.localOnly), where), 'server', where));
     this.self.configReloads.inc({ result: 'success' });
     await this.saveServerConfig(raw);
   }
@@ -336,7 +356,11 @@ export class Exporter implements SyncHost {
 
   private async onFileChanged(): Promise<void> {
     try {
-      if (this.configFile.isInForce(await this.configFile.readText())) return;
+      if (this.configFile.isInForce(await this.configFile.readText())) {
+        if (this.fileRejected) this.logger.info(`${this.configFile.path} is valid again: it holds the config in force, which is unchanged`);
+        this.fileRejected = false;
+        return;
+      }
     } catch (error) {
       this.logger.error(describeError(error));
       return;
@@ -356,7 +380,8 @@ export class Exporter implements SyncHost {
    * Puts a config in force; collectors are rebuilt only when what they depend on changed. The new collectors, config
    * and labels replace the old in one step, so that no cycle sees a mix of the two.
    */
-  private async apply(next: ExporterConfig, source: ConfigSource, where: string): Promise<void> {
+  private async apply(config: ExporterConfig, source: ConfigSource, where: string): Promise<void> {
+    const next = { ...config, ...this.settings.ports };
     const current = this.config;
     const previous = this.plan;
     if (collectorInputs(next) !== collectorInputs(current)) {
@@ -366,7 +391,7 @@ export class Exporter implements SyncHost {
       this.catalog = catalog;
       this.plan = plan;
     }
-    for (const key of ['port', 'reload_port', 'listen_address'] as const) {
+    for (const key of ['port', 'reload_port', 'listen_address', 'log_level'] as const) {
       if (next[key] !== current[key]) this.logger.warn(`${key} changed from ${current[key]} to ${next[key]}: this takes effect at the next restart`);
     }
     this.config = next;

@@ -2,7 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pluginSource, tempDir, waitFor, writePackage } from './helpers';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { ExporterProcess, pluginSource, tempDir, waitFor, writePackage } from './helpers';
 
 const CLI = join(__dirname, '..', 'dist', 'cli.js');
 const VERSION = require('../package.json').version;
@@ -31,8 +33,72 @@ describe('edge-metrics-exporter CLI', () => {
     [['--once', '--timeout', 'soon'], "edge-metrics-exporter: --timeout must be a number of seconds above 0, not 'soon' (see 'edge-metrics-exporter --help')\n"],
     [['serve'], "edge-metrics-exporter: unknown command 'serve' (the only command is 'plugins') (see 'edge-metrics-exporter --help')\n"],
     [['--config'], "edge-metrics-exporter: Option '-c, --config <value>' argument missing (see 'edge-metrics-exporter --help')\n"],
+    [['--port', '91OO'], "edge-metrics-exporter: --port must be a port number from 0 to 65535, not '91OO' (see 'edge-metrics-exporter --help')\n"],
+    [['--once', '--reload-port', '9101'], "edge-metrics-exporter: --port and --reload-port go with running the exporter, not --once (see 'edge-metrics-exporter --help')\n"],
   ])('%j is a one-line error with exit code 2', (args, stderr) => {
     expect(run(args, dir.path)).toEqual({ code: 2, stdout: '', stderr });
+  });
+
+  test('--help lists the environment variables', () => {
+    const help = run(['--help'], dir.path).stdout;
+    for (const name of ['LOCAL_CONFIG_PATH', 'EDGE_METRICS_PORT', 'EDGE_METRICS_RELOAD_PORT', 'MANAGEMENT_TOKEN', 'CONFIG_SERVER_URL', 'CONFIG_TIMEOUT', 'CONFIG_SERVER_TOKEN', 'DEVICE_ID']) {
+      expect(help).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
+    }
+    expect(help).toContain('--port N');
+    expect(help).toContain('--reload-port N');
+  });
+
+  test.each([
+    [['--config', 'typo.yaml'], {}, '--config'],
+    [[], { LOCAL_CONFIG_PATH: 'typo.yaml' }, 'LOCAL_CONFIG_PATH'],
+  ])('a config file named by %j %j that does not exist is a one-line error with exit code 2', async (args, env, by) => {
+    await writeFile(join(dir.path, '.edge-metricsrc.yaml'), 'device_type: host\n');
+    expect(run(['--once', ...args], dir.path, env)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `edge-metrics-exporter: ${join(dir.path, 'typo.yaml')}: no such file (named by ${by}); without a config server nothing would create it\n`,
+    });
+    expect(spawnSync('ls', ['-A', dir.path], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)).toEqual(['.edge-metricsrc.yaml']);
+  });
+
+  test('a named config file that does not exist is where the config server\'s config goes, when there is one', () => {
+    // The server is down here: the exporter runs on the defaults rather than refuse, as it would with the file.
+    const once = run(['--once', '--config', 'from-server.yaml'], dir.path, { CONFIG_SERVER_URL: 'http://127.0.0.1:1', CONFIG_TIMEOUT: '1' });
+    expect(once.code).toBe(0);
+    expect(once.stdout).toMatch(/^edge_config_info\{[^}]*source="defaults"\} 1$/m);
+  });
+
+  test('an empty LOCAL_CONFIG_PATH (as a systemd Environment= line leaves it) is unset', async () => {
+    await writeFile(join(dir.path, 'config.yaml'), 'device_type: host\nlabels:\n  site: roof\n');
+    const once = run(['--once'], dir.path, { LOCAL_CONFIG_PATH: '' });
+    expect(once.code).toBe(0);
+    expect(once.stdout).toMatch(/^edge_config_info\{[^}]*site="roof",source="local"\} 1$/m);
+  });
+
+  test('--port over EDGE_METRICS_PORT over the config file (and the same for the management port)', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    await writeFile(join(dir.path, 'config.yaml'), `device_type: host\nport: ${taken}\nreload_port: ${taken}\nlisten_address: 127.0.0.1\n`);
+    const cases: Array<[string[], NodeJS.ProcessEnv]> = [
+      [['--port', '0', '--reload-port', '0'], {}],
+      [[], { EDGE_METRICS_PORT: '0', EDGE_METRICS_RELOAD_PORT: '0' }],
+      [['--port', '0', '--reload-port', '0'], { EDGE_METRICS_PORT: String(taken), EDGE_METRICS_RELOAD_PORT: String(taken) }],
+    ];
+    try {
+      for (const [args, env] of cases) {
+        const exporter = new ExporterProcess(dir.path, args, env);
+        try {
+          const { metrics, manage } = await exporter.urls();
+          expect(new URL(metrics).port).not.toBe(String(taken));
+          expect(new URL(manage).port).not.toBe(String(taken));
+        } finally {
+          exporter.kill();
+        }
+      }
+    } finally {
+      blocker.close();
+    }
   });
 
   test('--once with no config prints the host metrics of this machine and exits 0', () => {
@@ -227,7 +293,7 @@ exports.detect = () => ({ found: false, reason: 'no quiet board: enable the bus 
       const second = run(['--config', 'second.yaml'], dir.path);
       expect(second.code).toBe(1);
       expect(second.stderr.trim().split('\n').pop()).toBe(
-        `edge-metrics-exporter: port ${port} on 127.0.0.1 is already in use: set 'port' in the config to a free port, or stop the program using it`,
+        `edge-metrics-exporter: port ${port} on 127.0.0.1 is already in use: choose a free one with --port, EDGE_METRICS_PORT or 'port' in the config, or stop the program using it`,
       );
     } finally {
       first.kill('SIGKILL');

@@ -41,6 +41,15 @@ describe('ConfigFile', () => {
     });
   });
 
+  test('keeps the spacing before inline comments, on changed lines too', async () => {
+    await writeFile(path, `${SEED_CONFIG}  jetson_cpu_usage_percent: true    # on the fleet dashboard\nlabels:\n  note: "a  #b"  # quoted, not a comment\n`);
+    await new ConfigFile(path).setMetrics({ jetson_cpu_usage_percent: false, jetson_ram_used_percent: false });
+    const text = await readFile(path, 'utf8');
+    expect(text.startsWith(SEED_CONFIG)).toBe(true);
+    expect(text).toContain('  jetson_cpu_usage_percent: false   # on the fleet dashboard\n');
+    expect(parse(text).labels).toEqual({ note: 'a  #b' });
+  });
+
   test('concurrent changes are serialized: every one of them is in the file', async () => {
     await writeFile(path, SEED_CONFIG);
     const file = new ConfigFile(path);

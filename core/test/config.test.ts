@@ -81,9 +81,16 @@ describe('locating and loading the config file', () => {
   test('--config, then LOCAL_CONFIG_PATH, then ./config.yaml', async () => {
     await writeFile(join(dir.path, 'config.yaml'), 'interval: 2\n');
     await writeFile(join(dir.path, 'other.yaml'), 'interval: 3\n');
-    expect(await locateConfig('other.yaml', { LOCAL_CONFIG_PATH: 'config.yaml' }, dir.path)).toEqual({ path: join(dir.path, 'other.yaml'), exists: true });
-    expect(await locateConfig(undefined, { LOCAL_CONFIG_PATH: 'other.yaml' }, dir.path)).toEqual({ path: join(dir.path, 'other.yaml'), exists: true });
+    expect(await locateConfig('other.yaml', { LOCAL_CONFIG_PATH: 'config.yaml' }, dir.path)).toEqual({ path: join(dir.path, 'other.yaml'), exists: true, namedBy: '--config' });
+    expect(await locateConfig(undefined, { LOCAL_CONFIG_PATH: 'other.yaml' }, dir.path)).toEqual({ path: join(dir.path, 'other.yaml'), exists: true, namedBy: 'LOCAL_CONFIG_PATH' });
     expect(await locateConfig(undefined, {}, dir.path)).toEqual({ path: join(dir.path, 'config.yaml'), exists: true });
+  });
+
+  test('an empty LOCAL_CONFIG_PATH is unset; a named file that is missing is not searched for elsewhere', async () => {
+    await writeFile(join(dir.path, 'config.yaml'), 'interval: 2\n');
+    expect(await locateConfig(undefined, { LOCAL_CONFIG_PATH: '' }, dir.path)).toEqual({ path: join(dir.path, 'config.yaml'), exists: true });
+    await writeFile(join(dir.path, '.edge-metricsrc.yaml'), 'interval: 4\n');
+    expect(await locateConfig('typo.yaml', {}, dir.path)).toEqual({ path: join(dir.path, 'typo.yaml'), exists: false, namedBy: '--config' });
   });
 
   test("without those, cosmiconfig's search finds an edge-metrics config", async () => {

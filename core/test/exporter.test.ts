@@ -95,7 +95,7 @@ metrics:
     await exporter!.setMetrics({ good_power_watts: true });
     const file = await readFile(configPath, 'utf8');
     expect(file).toContain('# my exporter');
-    expect(file).toContain('device_type: good # the device');
+    expect(file).toContain('device_type: good   # the device');
     expect(parse(file).metrics).toEqual({ good_power_watts: true });
     await waitFor(() => text().includes('good_power_watts{'), 'the enabled metric to be served');
     expect(seriesValue(text(), `good_power_watts{${labels(',site="lab",sensor="main"')}}`)).toBe(1.5);
@@ -124,6 +124,24 @@ metrics:
     await waitFor(() => seriesValue(text(), `edge_config_reloads_total{${labels(',site="field",result="failure"')}}`) === 1, 'the failure count');
     expect(exporter!.currentConfig.labels).toEqual({ site: 'field' });
     expect(text()).toContain('good_power_watts{');
+  });
+
+  test('a broken file fixed back to the config in force is logged as valid again', async () => {
+    await start('device_type: good\ninterval: 0.2\nlabels:\n  site: lab\n');
+    const inForce = await waitFor(async () => {
+      const text = await readFile(configPath, 'utf8');
+      return text.includes('good_power_watts: false') && text;
+    }, 'the discovered metric to be saved');
+    await writeFile(configPath, 'device_type: good\ninterval: [\n');
+    await waitFor(() => log.lines.some((line) => line.startsWith('error: config reload failed')), 'the failed reload to be logged');
+    await writeFile(configPath, inForce);
+    await waitFor(() => log.lines.at(-1) === `info: ${configPath} is valid again: it holds the config in force, which is unchanged`, 'the fixed file to be logged');
+  });
+
+  test('a change of log_level warns that it takes effect at the next restart, like a port', async () => {
+    await start('device_type: good\ninterval: 0.2\nlog_level: info\n');
+    await writeFile(configPath, 'device_type: good\ninterval: 0.2\nlog_level: debug\n');
+    await waitFor(() => log.lines.includes('warn: log_level changed from info to debug: this takes effect at the next restart'), 'the restart warning');
   });
 
   test("its own writes do not trigger a reload", async () => {

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +103,33 @@ export async function exporterSandbox(plugins: Record<string, string>, logger: R
       await dir.cleanup();
     },
   };
+}
+
+/** The built CLI, for tests that run the exporter as a process. */
+export const CLI = join(__dirname, '..', 'dist', 'cli.js');
+
+/** The exporter CLI running as a child process in `cwd` (environment: PATH plus `env`), its log kept. */
+export class ExporterProcess {
+  log = '';
+  readonly exited: Promise<number | null>;
+  readonly child: ChildProcessWithoutNullStreams;
+
+  constructor(cwd: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH, ...env } });
+    this.child.stderr.on('data', (chunk) => (this.log += chunk));
+    this.exited = new Promise((resolve) => this.child.on('exit', resolve));
+  }
+
+  /** The base URLs of `/metrics` and of the management routes, once it listens on the loopback. */
+  async urls(): Promise<{ metrics: string; manage: string }> {
+    const match = await waitFor(() => /serving \/metrics on 127\.0\.0\.1:(\d+), management routes on 127\.0\.0\.1:(\d+)/.exec(this.log), 'the exporter to listen');
+    return { metrics: `http://127.0.0.1:${match[1]}`, manage: `http://127.0.0.1:${match[2]}` };
+  }
+
+  /** Ends it at once (safe when it has ended already). */
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
 }
 
 /** A logger that keeps its lines in `lines`. */

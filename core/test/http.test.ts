@@ -150,7 +150,7 @@ describe('HTTP routes', () => {
 
     test('a port in use is a one-line error naming the port and the setting', async () => {
       const second = await Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger, installDir: sandbox.installDir });
-      await expect(serve(second)).rejects.toThrow(`port ${listening.port} on 127.0.0.1 is already in use: set 'port' in the config to a free port, or stop the program using it`);
+      await expect(serve(second)).rejects.toThrow(`port ${listening.port} on 127.0.0.1 is already in use: choose a free one with --port, EDGE_METRICS_PORT or 'port' in the config, or stop the program using it`);
       await second.stop();
     });
   });

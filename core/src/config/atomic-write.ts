@@ -1,6 +1,6 @@
 import { constants, renameSync } from 'node:fs';
-import { access, open, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { access, open, readlink, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 
 let sequence = 0;
 
@@ -8,15 +8,18 @@ let sequence = 0;
 export class ChangedMeanwhileError extends Error {}
 
 /**
- * Replaces `path` with `text` so that a reader, a crash or a full disk never leaves a truncated file: write a
- * temporary file beside it, fsync, rename over the original, fsync the folder. On failure the original stays.
+ * Replaces `path` (the file it names, when it is a symlink) with `text` so that a reader, a crash or a full disk
+ * never leaves a truncated file: write a temporary file beside it, fsync, rename over the original, fsync the
+ * folder. On failure the original stays.
  * The new file keeps the original's mode (and owner, when root writes), and a file that may not be written (no
  * write permission for this user, or no write bit at all: someone froze it) is refused rather than replaced.
  * `stillCurrent`, checked just before the rename, lets the caller give up (ChangedMeanwhileError) when someone
  * else changed the file since it was read, instead of overwriting their edit. It is synchronous, and so is the
  * rename after it, so that nothing else this process does can come between the two.
  */
-export async function writeFileAtomic(path: string, text: string, stillCurrent: () => boolean = () => true): Promise<void> {
+export async function writeFileAtomic(linkOrPath: string, text: string, stillCurrent: () => boolean = () => true): Promise<void> {
+  // Through a symlink to the file it names, as editors do: a rename onto the link would replace it.
+  const path = await linkTarget(linkOrPath);
   const original = await stat(path).catch(() => undefined);
   if (original) {
     if ((original.mode & 0o222) === 0) throw new Error(`the file is read-only (mode ${(original.mode & 0o777).toString(8)})`);
@@ -45,6 +48,18 @@ export async function writeFileAtomic(path: string, text: string, stillCurrent: 
   } finally {
     await folder.close();
   }
+}
+
+const MAX_LINK_HOPS = 40;
+
+/** The file that `path` names through any symlinks (it may not exist yet), or `path` itself when it is no link. */
+export async function linkTarget(path: string): Promise<string> {
+  for (let hops = 0; hops < MAX_LINK_HOPS; hops++) {
+    const link = await readlink(path).catch(() => undefined);
+    if (link === undefined) return path;
+    path = resolve(dirname(path), link);
+  }
+  throw new Error(`${path}: too many levels of symbolic links`);
 }
 
 /** The temporary files `writeFileAtomic` makes beside `path`, with the id of the process that made each. */

@@ -3,7 +3,7 @@ import { readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Document, isMap, isNode, isScalar, YAMLMap, type Pair } from 'yaml';
 import { ExporterError, describeError } from '../errors';
-import { ChangedMeanwhileError, TEMPORARY_NAME, writeFileAtomic } from './atomic-write';
+import { ChangedMeanwhileError, TEMPORARY_NAME, linkTarget, writeFileAtomic } from './atomic-write';
 import { MAX_CONFIG_BYTES, sizeProblems } from './limits';
 import { parseYamlDocument, type YamlProblem } from './yaml';
 
@@ -45,11 +45,12 @@ export class ConfigFile {
 
   /** Removes the temporary files that a process which died while writing left beside the file. */
   async removeStaleTemporaries(): Promise<void> {
-    const pattern = TEMPORARY_NAME(this.path);
-    const entries = await readdir(dirname(this.path)).catch(() => [] as string[]);
+    const target = await linkTarget(this.path);
+    const pattern = TEMPORARY_NAME(target);
+    const entries = await readdir(dirname(target)).catch(() => [] as string[]);
     for (const entry of entries) {
       const pid = Number(pattern.exec(entry)?.[1]);
-      if (pid > 0 && pid !== process.pid && !isAlive(pid)) await unlink(join(dirname(this.path), entry)).catch(() => undefined);
+      if (pid > 0 && pid !== process.pid && !isAlive(pid)) await unlink(join(dirname(target), entry)).catch(() => undefined);
     }
   }
 
@@ -73,7 +74,7 @@ export class ConfigFile {
 
   /**
    * Sets `metrics.<name>` for each change (converting an old `enabled_metrics` list into the map on the way).
-   * A missing file is created with `seed` keys first (e.g. `new_metrics_default: true`).
+   * A missing file is created from the text in force, else with `seed` keys first (e.g. `new_metrics_default: true`).
    */
   setMetrics(changes: Readonly<Record<string, boolean>>, seed: Readonly<Record<string, unknown>> = {}): Promise<void> {
     return this.edit((document) => {
@@ -117,7 +118,9 @@ export class ConfigFile {
   }
 
   private async editOnce(change: (document: Document) => void, seed: Readonly<Record<string, unknown>>): Promise<void> {
-    const text = await this.readText();
+    const onDisk = await this.readText();
+    // A file removed under a config in force is written back from that config, never recreated from the seed alone.
+    const text = onDisk ?? this.inForce;
     if (text !== undefined && text.trim() === '') {
       throw new ExporterError('EME_CONFIG_PARSE', `${this.path}: not changed, because the file is empty (still being written?); give it at least one key`);
     }
@@ -138,12 +141,12 @@ export class ConfigFile {
     const tooLarge = sizeProblems(document.toJS());
     if (tooLarge.length > 0) throw new ExporterError('EME_CONFIG_TOO_LARGE', `${this.path}: not changed, because the config would exceed a limit: ${tooLarge.join('; ')}`);
     // No block scalars: yaml writes a value such as " \n" as one that reads back as "\n"; quoted strings round-trip.
-    const output = document.toString({ blockQuote: false });
+    const output = keepCommentColumns(text, document.toString({ blockQuote: false }), document);
     if (Buffer.byteLength(output) > MAX_CONFIG_BYTES) {
       throw new ExporterError('EME_CONFIG_TOO_LARGE', `${this.path}: not changed, because the file would be larger than the limit of ${MAX_CONFIG_BYTES} bytes`);
     }
     try {
-      await writeFileAtomic(this.path, output, () => this.readTextNow() === text);
+      await writeFileAtomic(this.path, output, () => this.readTextNow() === onDisk);
     } catch (error) {
       if (error instanceof ChangedMeanwhileError) throw error;
       throw new ExporterError('EME_CONFIG_WRITE', `${this.path}: cannot write the change: ${describeError(error)}; the file is unchanged`);
@@ -157,6 +160,35 @@ export function checkConfigSize(path: string, bytes: number): void {
   if (bytes > MAX_CONFIG_BYTES) {
     throw new ExporterError('EME_CONFIG_TOO_LARGE', `${path}: the file is ${bytes} bytes, more than the limit of ${MAX_CONFIG_BYTES} bytes for a config`);
   }
+}
+
+/** A line with an inline comment: its content, the spaces before the comment, the comment. */
+const INLINE_COMMENT = /^(.*?\S)( +)(#.*)$/;
+
+/**
+ * yaml writes one space before an inline comment: puts each such comment back in the column it had in `before` on
+ * the line of the same key (or item) with the same comment, so that the user's alignment stays. Should a `#` inside
+ * a quoted string have been taken for a comment, the content would change: then `after` is kept as yaml wrote it.
+ */
+function keepCommentColumns(before: string | undefined, after: string, document: Document): string {
+  const lineKey = (content: string, comment: string) => `${content.replace(/^(\s*[^:]*?:)\s.*$/, '$1')}\0${comment}`;
+  const columns = new Map<string, number>();
+  for (const line of before?.split('\n') ?? []) {
+    const match = INLINE_COMMENT.exec(line);
+    if (match) columns.set(lineKey(match[1]!, match[3]!), match[1]!.length + match[2]!.length);
+  }
+  if (columns.size === 0) return after;
+  const adjusted = after
+    .split('\n')
+    .map((line) => {
+      const match = INLINE_COMMENT.exec(line);
+      const column = match && columns.get(lineKey(match[1]!, match[3]!));
+      return match && column ? `${match[1]}${' '.repeat(Math.max(1, column - match[1]!.length))}${match[3]}` : line;
+    })
+    .join('\n');
+  if (adjusted === after) return after;
+  const same = JSON.stringify(parseYamlDocument(adjusted).document.toJS()) === JSON.stringify(document.toJS());
+  return same ? adjusted : after;
 }
 
 /**

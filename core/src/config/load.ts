@@ -18,18 +18,22 @@ export interface LoadedConfig {
 }
 
 /**
- * Which file is this exporter's config: `--config`, else `LOCAL_CONFIG_PATH`, else `./config.yaml`; when that
- * file does not exist, cosmiconfig's search for an `edge-metrics` config (`.edge-metricsrc.yaml`,
- * `edge-metrics.config.yaml`, `~/.config/edge-metrics/config.yaml`, …). Returns the chosen path (where changes
- * are written, created on the first change) and whether it exists.
+ * Which file is this exporter's config: `--config`, else `LOCAL_CONFIG_PATH` (empty means unset, as a systemd
+ * `Environment=` line leaves it), else `./config.yaml`; when no file was named and `./config.yaml` does not exist,
+ * cosmiconfig's search for an `edge-metrics` config (`.edge-metricsrc.yaml`, `edge-metrics.config.yaml`,
+ * `~/.config/edge-metrics/config.yaml`, …). Returns the chosen path (where changes are written, created on the
+ * first change), whether it exists, and what named it, if the user did.
  */
 export async function locateConfig(
   explicitPath: string | undefined,
   env: NodeJS.ProcessEnv,
   cwd: string,
-): Promise<{ path: string; exists: boolean }> {
-  const path = resolve(cwd, explicitPath ?? env.LOCAL_CONFIG_PATH ?? 'config.yaml');
-  if (existsSync(path)) return { path, exists: true };
+): Promise<{ path: string; exists: boolean; namedBy?: '--config' | 'LOCAL_CONFIG_PATH' }> {
+  const namedBy = explicitPath !== undefined ? '--config' : env.LOCAL_CONFIG_PATH ? 'LOCAL_CONFIG_PATH' : undefined;
+  const path = resolve(cwd, explicitPath ?? (env.LOCAL_CONFIG_PATH || 'config.yaml'));
+  if (existsSync(path)) return { path, exists: true, ...(namedBy ? { namedBy } : {}) };
+  // A file the user named and that is missing is theirs to fix (the caller decides), not a reason to look elsewhere.
+  if (namedBy) return { path, exists: false, namedBy };
   const found = await explorer().search(cwd);
   return found ? { path: found.filepath, exists: true } : { path, exists: false };
 }

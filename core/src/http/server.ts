@@ -61,14 +61,20 @@ export async function serve(exporter: Exporter): Promise<Listening> {
   };
 }
 
-function listen(handler: RequestListener, port: number, address: string, setting: string): Promise<Server> {
+/** Where an operator sets each port, strongest first. */
+const HOW_TO_SET = {
+  port: "--port, EDGE_METRICS_PORT or 'port' in the config",
+  reload_port: "--reload-port, EDGE_METRICS_RELOAD_PORT or 'reload_port' in the config",
+};
+
+function listen(handler: RequestListener, port: number, address: string, setting: keyof typeof HOW_TO_SET): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer(handler).listen(port, address);
     server.once('listening', () => resolve(server));
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
         const hint = port === 9100 ? ' (9100 is also node_exporter\'s default)' : '';
-        reject(new ExporterError('EME_PORT_IN_USE', `port ${port} on ${address} is already in use${hint}: set '${setting}' in the config to a free port, or stop the program using it`));
+        reject(new ExporterError('EME_PORT_IN_USE', `port ${port} on ${address} is already in use${hint}: choose a free one with ${HOW_TO_SET[setting]}, or stop the program using it`));
       } else {
         reject(new ExporterError('EME_LISTEN_FAILED', `cannot listen on ${address}:${port} ('${setting}'): ${describeError(error)}`));
       }

@@ -1,3 +1,4 @@
+import type { ExporterConfig } from '../config/schema';
 import type { RawConfig } from './client';
 import { LOCAL_ONLY_KEYS } from './settings';
 import type { PendingChange } from './state';
@@ -41,4 +42,9 @@ export function withLocalOnly(server: RawConfig, local: RawConfig): RawConfig {
     if (Object.hasOwn(local, key)) merged[key] = local[key];
   }
   return merged;
+}
+
+/** The local-only keys of a validated local config (none without one): what every server version is merged with. */
+export function localOnlyOf(local: ExporterConfig | undefined): RawConfig {
+  return Object.fromEntries(LOCAL_ONLY_KEYS.flatMap((key) => (local?.[key] === undefined ? [] : [[key, local[key]]])));
 }

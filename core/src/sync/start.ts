@@ -1,4 +1,3 @@
-import { parseYaml, type LoadedConfig } from '../config/load';
 import { parseConfig, type ExporterConfig } from '../config/schema';
 import { describeError } from '../errors';
 import type { Logger } from '../plugin-api';
@@ -29,7 +28,7 @@ export interface ServerStart {
  * The config server's part of start-up: the sync state from disk and the server's current version, fetched within
  * the timeout and checked. Anything that goes wrong is logged as a fallback to the local file.
  */
-export async function serverStart(settings: SyncSettings, configPath: string, local: LoadedConfig | undefined, logger: Logger): Promise<ServerStart> {
+export async function serverStart(settings: SyncSettings, configPath: string, localOnly: RawConfig, logger: Logger): Promise<ServerStart> {
   const client = new ConfigServerClient(settings);
   const state = await SyncState.load(SyncState.pathFor(configPath), (message) => logger.warn(message));
   const start: ServerStart = { client, state };
@@ -44,16 +43,10 @@ export async function serverStart(settings: SyncSettings, configPath: string, lo
   }
   start.raw = mergePending(shareable(fetched.config), fetched.updatedAt, state.data.baseMetrics, state.data.pending);
   try {
-    start.config = parseConfig(withLocalOnly(start.raw, localRaw(local)), `config server version ${fetched.version}`);
+    start.config = parseConfig(withLocalOnly(start.raw, localOnly), `config server version ${fetched.version}`);
   } catch (error) {
     start.parseError = describeError(error);
     logger.error(`${start.parseError}: fallback to the local config file`);
   }
   return start;
-}
-
-function localRaw(local: LoadedConfig | undefined): RawConfig {
-  if (local?.text === undefined) return {};
-  const raw = parseYaml(local.text, 'local config');
-  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as RawConfig) : {};
 }
