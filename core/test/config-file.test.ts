@@ -102,7 +102,7 @@ describe('ConfigFile', () => {
     await writeFile(path, SEED_CONFIG.replace('interval: 1 ', 'interval: "1"'));
     await new ConfigFile(path).replaceWith({ device_type: 'jetson_orin', interval: 2, port: 9200, reload_port: 9101, metrics: { jetson_power_vdd_gpu_soc_watts: false } }, []);
     const text = await readFile(path, 'utf8');
-    expect(text).toContain('port: 9200 # Prometheus metrics port\n');
+    expect(text).toMatch(/^port: 9200 +# Prometheus metrics port\n/m);
     expect(parse(text)).toEqual({ device_type: 'jetson_orin', interval: 2, port: 9200, reload_port: 9101, metrics: { jetson_power_vdd_gpu_soc_watts: false } });
   });
 

@@ -30,7 +30,7 @@ function loadedBy(entry: string): { packages: string[]; coreModules: string[] } 
 test.each(['@edge-metrics/core/plugin', '@edge-metrics/core/testing'])('%s loads none of the host', (entry) => {
   const { packages, coreModules } = loadedBy(entry);
   expect(packages.filter((name) => HOST_PACKAGES.includes(name))).toEqual([]);
-  expect(coreModules.filter((file) => /^(exporter|cli|index)\.js$|^(http|sync|runtime|plugins|host|metrics)\//.test(file) || /^config\/(?!schema\.js$)/.test(file))).toEqual([]);
+  expect(coreModules.filter((file) => /^(exporter|cli|index)\.js$|^(http|sync|runtime|plugins|host|metrics)\//.test(file) || /^config\/(?!(schema|limits)\.js$)/.test(file))).toEqual([]);
 });
 
 test('the check sees the host where it is loaded: the main entry brings express', () => {

@@ -28,7 +28,7 @@ describe('a hostile sample is contained in its collector', () => {
       await writePackage(join(dir.path, 'node_modules'), `edge-collector-${type}`, { 'index.js': pluginSource(`edge-collector-${type}`, type, type, body) });
     }
     const collectors = Object.keys(plugins).map((type) => `  - type: ${type}\n`).join('');
-    await writeFile(join(dir.path, 'config.yaml'), `device_type: host\ninterval: 0.5\nnew_metrics_default: true\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\ncollectors:\n${collectors}`);
+    await writeFile(join(dir.path, 'config.yaml'), `device_type: host\nplugin_dirs: [node_modules]\ninterval: 0.5\nnew_metrics_default: true\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\ncollectors:\n${collectors}`);
     const exporter = await spawnExporter(dir.path);
     try {
       const text = await waitFor(async () => {
