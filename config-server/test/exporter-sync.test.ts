@@ -109,6 +109,15 @@ async function inStep(server: RunningServer): Promise<{ version: number }> {
   }, 'the device to apply the current version');
 }
 
+/**
+ * Waits until the device has pushed every metric it discovers (CPU usage comes a cycle after the rest: it needs two
+ * readings) and applied the resulting version: nothing of its own is still on the way.
+ */
+async function discoveredAndInStep(server: RunningServer): Promise<{ version: number }> {
+  await waitFor(async () => (await admin(server, '/config/edge-01')).status === 200 && Object.hasOwn((await serverConfig(server)).metrics ?? {}, 'host_cpu_core_usage_percent'), 'every discovered metric on the server');
+  return inStep(server);
+}
+
 const admin = (server: RunningServer, path: string, init: Parameters<typeof request>[2] = {}) => request(server.base, path, init);
 const serverConfig = async (server: RunningServer) => (await admin(server, '/config/edge-01')).json();
 
@@ -198,7 +207,7 @@ describe('an exporter following the config server', () => {
     const server = await startServer({ dir });
     const port = new URL(server.base).port;
     const exporter = await Exporter.start(await tempDir(), { CONFIG_SERVER_URL: server.base });
-    await inStep(server);
+    await discoveredAndInStep(server);
     await server.server.close();
 
     expect(await exporter.enable({ host_load15: true })).toBe(200);
@@ -227,7 +236,7 @@ describe('an exporter following the config server', () => {
     const port = Number(new URL(server.base).port);
     const deviceDir = await tempDir();
     const first = await Exporter.start(deviceDir, { CONFIG_SERVER_URL: server.base });
-    await inStep(server);
+    await discoveredAndInStep(server);
     await server.server.close();
     expect(await first.enable({ host_load15: true })).toBe(200);
     await waitFor(async () => /^edge_config_sync_pending_changes\{[^}]*\} 1$/m.test(await first.metrics()), 'the queued change');
@@ -261,7 +270,7 @@ describe('an exporter following the config server', () => {
     const server = await startServer({ dir });
     const port = Number(new URL(server.base).port);
     const exporter = await Exporter.start(await tempDir(), { CONFIG_SERVER_URL: server.base });
-    const { version: good } = await inStep(server);
+    const { version: good } = await discoveredAndInStep(server);
     // Written straight into the server's database, as a server that accepted it (or an older one) left it.
     await server.server.close();
     const db = new Database(server.dbPath);
@@ -283,7 +292,7 @@ describe('an exporter following the config server', () => {
     const deviceDir = await tempDir();
     const first = await Exporter.start(deviceDir, { CONFIG_SERVER_URL: server.base });
     await waitFor(async () => (await admin(server, '/config/edge-01')).status === 200 && (await serverConfig(server)).metrics.host_load5 === false, 'the discovered metrics on the server');
-    await inStep(server);
+    await discoveredAndInStep(server);
     const discoveries = (stderr: string) => stderr.match(/discovered \d+ new metrics?/g)?.length ?? 0;
     const discoveredBefore = discoveries(first.stderr);
     const current = await serverConfig(server);
