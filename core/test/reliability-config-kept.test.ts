@@ -17,18 +17,18 @@ metrics:
   host_load1: true
 `;
 
-describe('the config in force survives its file going away', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
-  let exporter: ExporterProcess | undefined;
-  beforeEach(async () => {
-    dir = await tempDir();
-  });
-  afterEach(async () => {
-    exporter?.kill();
-    exporter = undefined;
-    await dir.cleanup();
-  });
+let dir: { path: string; cleanup: () => Promise<void> };
+let exporter: ExporterProcess | undefined;
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => {
+  exporter?.kill();
+  exporter = undefined;
+  await dir.cleanup();
+});
 
+describe('the config in force survives its file going away', () => {
   test('a removed config.yaml keeps the token and the rest in force, and the next write puts them back', async () => {
     const configPath = join(dir.path, 'config.yaml');
     await writeFile(configPath, CONFIG);
@@ -59,17 +59,6 @@ describe('the config in force survives its file going away', () => {
 });
 
 describe('a config.yaml that is a symlink', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
-  let exporter: ExporterProcess | undefined;
-  beforeEach(async () => {
-    dir = await tempDir();
-  });
-  afterEach(async () => {
-    exporter?.kill();
-    exporter = undefined;
-    await dir.cleanup();
-  });
-
   test("the exporter's writes go to the file it names, and edits of that file apply", async () => {
     const link = join(dir.path, 'config.yaml');
     const target = join(dir.path, 'managed', 'edge.yaml');
