@@ -165,10 +165,11 @@ if (run === 1) {
   it('does not serve a sample older than sample_stale_s, and restarts a silent tegrastats', async () => {
     const { line } = await fixture('orin-nx-jp5');
     const script = countsRuns(`if (run === 1) process.stdout.write(${JSON.stringify(line)} + '\\n');\nsetInterval(() => undefined, 1000);`);
-    const collector = startCollector({ tegrastats_path: await fakeTegrastats(tree, script), interval_ms: 50, sample_stale_s: 0.3 });
+    // 1 s: long enough that a busy machine's pause between two polls does not make the one line stale before it is seen.
+    const collector = startCollector({ tegrastats_path: await fakeTegrastats(tree, script), interval_ms: 50, sample_stale_s: 1 });
 
     await samplesOf(collector);
-    expect(await errorOf(collector, /no usable line/)).toMatch(/has printed no usable line for \d+\.\d s \(sample_stale_s is 0\.3\); restarting it/);
+    expect(await errorOf(collector, /no usable line/)).toMatch(/has printed no usable line for \d+\.\d s \(sample_stale_s is 1\); restarting it/);
     await waitFor(async () => ((await tree.read('runs')) === '2' ? true : undefined));
     // The restarted tegrastats is silent: the first one's line is too old to serve.
     expect(thrown(() => collector.collect())?.message).toMatch(/the latest tegrastats line is \d+\.\d s old|has printed no usable line/);
