@@ -7,9 +7,9 @@ import { planCollectors } from '../runtime/collectors';
 import type { RawConfig } from '../sync/client';
 import type { ConfigSync, SyncHost } from '../sync/config-sync';
 import { localOnlyOf, shareable, withLocalOnly } from '../sync/merge';
-import { LOCAL_ONLY_KEYS } from '../sync/settings';
 import { withTimeout } from '../timeout';
 import type { ConfigFile } from './file';
+import { DEVICE_ONLY_KEYS, collectorInputs, restartKeysChanged } from './keys';
 import { loadConfigFile, parseYaml, type ConfigSource } from './load';
 import { parseConfig, type ExporterConfig } from './schema';
 import { watchFile } from './watch';
@@ -181,7 +181,7 @@ export class ConfigController implements SyncHost {
   /** Saves a config from the server as the local fallback, keeping the file's local-only keys. */
   async saveServerConfig(raw: RawConfig): Promise<void> {
     await this.configFile
-      .replaceWith(raw, LOCAL_ONLY_KEYS)
+      .replaceWith(raw, DEVICE_ONLY_KEYS)
       .catch((error) => this.logger.error(`the config from the server is in force but was not saved as the local fallback: ${describeError(error)}`));
   }
 
@@ -253,9 +253,7 @@ export class ConfigController implements SyncHost {
       await this.runtime.startCollectors(plan);
       this.catalog = catalog;
     }
-    for (const key of ['port', 'reload_port', 'listen_address', 'log_level'] as const) {
-      if (next[key] !== current[key]) this.logger.warn(`${key} changed from ${current[key]} to ${next[key]}: this takes effect at the next restart`);
-    }
+    for (const key of restartKeysChanged(current, next)) this.logger.warn(`${describeChange(key, current[key], next[key])}: this takes effect at the next restart`);
     this.config = next;
     const previous = this.runtime.use(next, plan);
     this.setSource(source);
@@ -309,8 +307,8 @@ export class ConfigController implements SyncHost {
   }
 }
 
-/** What the collectors are built from: when none of it changes, a reload keeps them running. */
-function collectorInputs(config: ExporterConfig): string {
-  const { device_type, options, collectors, interval, plugin_dirs } = config;
-  return JSON.stringify({ device_type, options, collectors, interval, plugin_dirs });
+/** `port changed from 9100 to 9200`; values that are not plain (`config_server`, which holds a token) are not shown. */
+function describeChange(key: string, from: unknown, to: unknown): string {
+  const plain = (value: unknown) => value === undefined || ['string', 'number', 'boolean'].includes(typeof value);
+  return plain(from) && plain(to) ? `${key} changed from ${String(from)} to ${String(to)}` : `${key} changed`;
 }
