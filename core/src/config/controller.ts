@@ -3,7 +3,7 @@ import type { createLogger } from '../logger';
 import type { SelfMetrics } from '../metrics/self-metrics';
 import { PluginCatalog } from '../plugins/catalog';
 import type { CollectionRuntime } from '../runtime/collection-runtime';
-import { planCollectors } from '../runtime/collectors';
+import { planCollectors, type CollectorPlan } from '../runtime/collectors';
 import type { RawConfig } from '../sync/client';
 import type { ConfigSync, SyncHost } from '../sync/config-sync';
 import { localOnlyOf, shareable, withLocalOnly } from '../sync/merge';
@@ -246,7 +246,7 @@ export class ConfigController implements SyncHost {
   private async apply(config: ExporterConfig, source: ConfigSource, where: string): Promise<void> {
     const next = { ...config, ...this.settings.ports };
     const current = this.config;
-    let plan;
+    let plan: CollectorPlan | undefined;
     if (collectorInputs(next) !== collectorInputs(current)) {
       const catalog = JSON.stringify(next.plugin_dirs) === JSON.stringify(current.plugin_dirs) ? this.catalog : await PluginCatalog.discover(next.plugin_dirs, this.settings.cwd, this.settings.installDir);
       plan = await planCollectors(next, catalog, this.logger, where);
