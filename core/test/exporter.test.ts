@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Exporter } from '../src/exporter';
+import type { CycleRecord } from '../src/runtime/collection-runtime';
 import { exporterSandbox, memoryLogger, pluginSource, seriesValue, waitFor, writePackage, type ExporterSandbox } from './helpers';
 
 describe('Exporter', () => {
@@ -142,6 +143,41 @@ metrics:
     await start('device_type: good\ninterval: 0.2\nlog_level: info\n');
     await writeFile(configPath, 'device_type: good\ninterval: 0.2\nlog_level: debug\n');
     await waitFor(() => log.lines.includes('warn: log_level changed from info to debug: this takes effect at the next restart'), 'the restart warning');
+  });
+
+  test('a change of device_id or config_server warns that it takes effect at the next restart, without showing the token', async () => {
+    await start('device_type: good\ninterval: 0.2\ndevice_id: edge-01\n');
+    await writeFile(configPath, 'device_type: good\ninterval: 0.2\ndevice_id: edge-02\nconfig_server:\n  url: http://127.0.0.1:1\n  token: s3cret\n');
+    await waitFor(() => log.lines.includes('warn: config_server changed: this takes effect at the next restart'), 'the config_server warning');
+    expect(log.lines).toContain('warn: device_id changed from edge-01 to edge-02: this takes effect at the next restart');
+    expect(log.lines.join('\n')).not.toContain('s3cret');
+  });
+
+  test("cycle listeners get each cycle's exposed samples and its time; one that fails changes nothing", async () => {
+    const before = Date.now();
+    await start('device_type: good\ninterval: 0.2\nnew_metrics_default: true\n');
+    const cycles: CycleRecord[] = [];
+    exporter!.onCycle(() => {
+      throw new Error('listener broke');
+    });
+    exporter!.onCycle(() => Promise.reject(new Error('async listener broke')));
+    const unsubscribe = exporter!.onCycle((cycle) => void cycles.push(cycle));
+    await waitFor(() => cycles.length >= 3, 'three cycles');
+    const power = cycles.map((cycle) => cycle.families.find((family) => family.name === 'good_power_watts')?.samples[0]);
+    expect(power).toEqual(cycles.map(() => ({ name: 'good_power_watts', labels: expect.arrayContaining([['sensor', 'main'], ['device_type', 'good']]), value: 1.5 })));
+    expect(cycles.every((cycle) => cycle.families.some((family) => family.name === 'edge_collector_up'))).toBe(true);
+    const times = cycles.map((cycle) => cycle.timestampMs);
+    expect(times[0]).toBeGreaterThanOrEqual(before);
+    expect(times.every((time, index) => index === 0 || time > times[index - 1]!)).toBe(true);
+    expect(log.lines).toEqual(expect.arrayContaining(['error: cycle listener failed: listener broke', 'error: cycle listener failed: async listener broke']));
+    expect(text()).toContain('good_power_watts{');
+
+    unsubscribe();
+    const seen = cycles.length;
+    let later = 0;
+    exporter!.onCycle(() => void later++);
+    await waitFor(() => later >= 2, 'two more cycles');
+    expect(cycles.length).toBe(seen);
   });
 
   test("its own writes do not trigger a reload", async () => {

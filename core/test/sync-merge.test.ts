@@ -32,4 +32,10 @@ describe('merging changes made on the device into the server config', () => {
       config_server: { url: 'http://s', token: 'k' },
     });
   });
+
+  test("the device's id is its own: not sent to the server, and a server's version cannot change it", () => {
+    const local = { device_type: 'x', device_id: 'edge-01' };
+    expect(shareable(local)).toEqual({ device_type: 'x' });
+    expect(withLocalOnly({ device_type: 'y', device_id: 'edge-02' }, local)).toEqual({ device_type: 'y', device_id: 'edge-01' });
+  });
 });

@@ -1,46 +1,123 @@
-import { readFileSync } from 'node:fs';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { ExporterError } from '../errors';
 import { describeAjvErrors, validatorFor } from '../validation';
 import { sizeProblems } from './limits';
 
+/**
+ * The config.yaml JSON schema: the one definition of every key's type, limits and default. The TypeScript type of a
+ * config is derived from it, `schemas/config.schema.json` (published, shared with the config server) is generated
+ * from it (`npm run generate:schema`), and `keys.ts` says how a change of each key applies.
+ */
+const schema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://edge-metrics.dev/schemas/config.schema.json',
+  title: 'Edge Metrics Exporter config (config.yaml)',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    device_type: {
+      type: 'string',
+      pattern: '^[a-z][a-z0-9_]*$',
+      default: 'auto',
+      description: "A device type served by an installed plugin (e.g. jetson_orin), 'host', or 'auto'",
+    },
+    device_id: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9._-]{1,64}$',
+      description: "This device's id at the config server; default: the hostname",
+    },
+    interval: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 3600,
+      default: 1,
+      description: 'Collection interval in seconds',
+    },
+    port: { type: 'integer', minimum: 0, maximum: 65535, default: 9100 },
+    reload_port: { type: 'integer', minimum: 0, maximum: 65535, default: 9101 },
+    listen_address: { type: 'string', minLength: 1, default: '0.0.0.0' },
+    labels: {
+      type: 'object',
+      default: {},
+      propertyNames: {
+        pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$',
+        not: { anyOf: [{ enum: ['device_type', 'hostname'] }, { pattern: '^__' }] },
+      },
+      additionalProperties: { type: 'string' },
+    },
+    metrics: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: '^[a-zA-Z_:][a-zA-Z0-9_:]*$' },
+      additionalProperties: { type: 'boolean' },
+    },
+    enabled_metrics: {
+      type: 'array',
+      description: 'The old list format; converted to the metrics map',
+      items: { type: 'string', pattern: '^[a-zA-Z_:][a-zA-Z0-9_:]*$' },
+    },
+    new_metrics_default: {
+      type: 'boolean',
+      description: 'Whether auto-discovered metrics start enabled; default false (true when there is no config file)',
+    },
+    options: { type: 'object', default: {} },
+    collectors: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        required: ['type'],
+        additionalProperties: false,
+        properties: {
+          type: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' },
+          name: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+          options: { type: 'object', default: {} },
+        },
+      },
+    },
+    plugin_dirs: { type: 'array', default: [], items: { type: 'string', minLength: 1 } },
+    management_token: { type: 'string', minLength: 1 },
+    log_level: { enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
+    config_server: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        url: { type: 'string', pattern: '^https?://' },
+        timeout: { type: 'number', exclusiveMinimum: 0, maximum: 300 },
+        token: { type: 'string', minLength: 1 },
+        sync_interval: { type: 'number', exclusiveMinimum: 0, maximum: 86400 },
+      },
+    },
+  },
+} as const satisfies JSONSchema;
+
 /** The config.yaml JSON schema, shared with the config server (also `@edge-metrics/core/schemas/config.schema.json`). */
-export const configSchema: Record<string, unknown> = JSON.parse(
-  readFileSync(join(__dirname, '..', '..', 'schemas', 'config.schema.json'), 'utf8'),
-);
+export const configSchema: Record<string, unknown> = schema;
 
-export interface CollectorConfig {
-  type: string;
-  name?: string;
-  options: Record<string, unknown>;
+/** The text of `schemas/config.schema.json`: the schema above, as JSON. */
+export function configSchemaJson(): string {
+  return `${JSON.stringify(schema, null, 2)}\n`;
 }
 
-export interface ConfigServerSettings {
-  url?: string;
-  timeout?: number;
-  token?: string;
-  sync_interval?: number;
-}
+/** A top-level key of config.yaml. */
+export type ConfigKey = keyof typeof schema.properties;
 
-/** A validated config with every default applied. */
-export interface ExporterConfig {
-  device_type: string;
+/** A config as the schema admits it, each default applied (ajv fills them in). */
+type SchemaConfig = FromSchema<typeof schema>;
+
+/**
+ * A validated config with every default applied: the schema's, `device_id` (the hostname) and `new_metrics_default`
+ * filled in by `parseConfig`, which also turns `enabled_metrics` into the `metrics` map.
+ */
+export type ExporterConfig = Omit<SchemaConfig, 'enabled_metrics' | 'device_id' | 'new_metrics_default'> & {
   device_id: string;
-  interval: number;
-  port: number;
-  reload_port: number;
-  listen_address: string;
-  labels: Record<string, string>;
-  metrics: Record<string, boolean>;
   new_metrics_default: boolean;
-  options: Record<string, unknown>;
-  collectors: CollectorConfig[];
-  plugin_dirs: string[];
-  management_token?: string;
-  log_level: 'debug' | 'info' | 'warn' | 'error';
-  config_server?: ConfigServerSettings;
-}
+};
+
+export type CollectorConfig = ExporterConfig['collectors'][number];
+
+export type ConfigServerSettings = NonNullable<ExporterConfig['config_server']>;
 
 /**
  * Checks a config against the schema and the size limits without changing it; returns the problems as sentences

@@ -17,20 +17,66 @@ export type LabelPairs = ReadonlyArray<readonly [string, string]>;
 export const MAX_SAMPLES_PER_COLLECTOR = 10_000;
 
 /**
+ * What this module remembers of each collector between cycles. Only the functions below read or write it: they
+ * hold all of a collector's timing and success bookkeeping.
+ */
+interface Health {
+  /** The unfinished `collect()` of an earlier cycle, if any: a new one is not started beside it. */
+  inFlight?: Promise<unknown>;
+  /** The last failure's message, so a failure is logged when it starts or changes, not every cycle. */
+  lastError?: string;
+}
+
+const healthOf = new WeakMap<ActiveCollector, Health>();
+
+function health(active: ActiveCollector): Health {
+  let found = healthOf.get(active);
+  if (!found) {
+    found = {};
+    healthOf.set(active, found);
+  }
+  return found;
+}
+
+/** The collector's last failure (of `start()` or `collect()`), or undefined when its last collection succeeded. */
+export function lastFailure(active: ActiveCollector): string | undefined {
+  return health(active).lastError;
+}
+
+/** Runs a collector's optional `start()`, bounded by `timeoutMs`; a failure is logged and kept as its last failure. */
+export async function startCollector(active: ActiveCollector, timeoutMs: number, logger: Logger): Promise<void> {
+  try {
+    await withTimeout(Promise.resolve(active.collector.start?.()), timeoutMs, 'start()');
+  } catch (error) {
+    const state = health(active);
+    state.lastError = `start() failed: ${describeError(error)}`;
+    logger.error(`collector ${active.name} (${active.usable.record.packageName}) ${state.lastError}`);
+  }
+}
+
+/** Runs a collector's optional `stop()`, bounded by `timeoutMs`; a failure is logged. */
+export async function stopCollector(active: ActiveCollector, timeoutMs: number, logger: Logger): Promise<void> {
+  await withTimeout(Promise.resolve(active.collector.stop?.()), timeoutMs, 'stop()').catch((error) =>
+    logger.warn(`collector ${active.name}: ${describeError(error)}`),
+  );
+}
+
+/**
  * Runs one collector's `collect()`, isolated: a throw, a timeout or a result that is not an array is a failed
  * collection (logged when the failure starts or changes, counted in the self-metrics), never an exception; the
  * samples a CollectorDownError carries are still returned. A collector whose previous `collect()` is still running
  * is not called again beside it. Returns a copy of the array, at most MAX_SAMPLES_PER_COLLECTOR long.
  */
 export async function collectFrom(active: ActiveCollector, timeoutMs: number, self: SelfMetrics, logger: Logger): Promise<Sample[] | undefined> {
+  const state = health(active);
   const started = performance.now();
   try {
-    if (active.inFlight) throw new Error('the previous collect() has still not returned');
+    if (state.inFlight) throw new Error('the previous collect() has still not returned');
     const pending = Promise.resolve().then(() => active.collector.collect());
-    active.inFlight = pending;
+    state.inFlight = pending;
     pending.then(
-      () => (active.inFlight = undefined),
-      () => (active.inFlight = undefined),
+      () => (state.inFlight = undefined),
+      () => (state.inFlight = undefined),
     );
     const returned: unknown = await withTimeout(pending, timeoutMs, 'collect()');
     if (!Array.isArray(returned)) throw new Error(`collect() returned ${typeof returned}, not an array of samples`);
@@ -45,21 +91,21 @@ export async function collectFrom(active: ActiveCollector, timeoutMs: number, se
       );
     }
     self.recordCollection(active.name, true, (performance.now() - started) / 1000);
-    if (active.lastError !== undefined) logger.info(`collector ${active.name} recovered`);
-    active.lastError = undefined;
+    if (state.lastError !== undefined) logger.info(`collector ${active.name} recovered`);
+    state.lastError = undefined;
     return samples;
   } catch (error) {
     const message = describeError(error);
     if (isNoData(error)) {
       // Absent hardware is no data, not a fault: down, logged once, not counted as an error.
       self.recordNoData(active.name, (performance.now() - started) / 1000);
-      if (message !== active.lastError) logger.info(`collector ${active.name} (${active.usable.record.packageName}) has no data: ${message}`);
-      active.lastError = message;
+      if (message !== state.lastError) logger.info(`collector ${active.name} (${active.usable.record.packageName}) has no data: ${message}`);
+      state.lastError = message;
       return undefined;
     }
     self.recordCollection(active.name, false, (performance.now() - started) / 1000);
-    if (message !== active.lastError) logger.error(`collector ${active.name} (${active.usable.record.packageName}) failed: ${message}`);
-    active.lastError = message;
+    if (message !== state.lastError) logger.error(`collector ${active.name} (${active.usable.record.packageName}) failed: ${message}`);
+    state.lastError = message;
     return isCollectorDown(error) ? error.samples.slice(0, MAX_SAMPLES_PER_COLLECTOR) : undefined;
   }
 }

@@ -9,16 +9,12 @@ import { withTimeout } from '../timeout';
 
 type RootLogger = ReturnType<typeof createLogger>;
 
-/** A collector instance with the bookkeeping the scheduler needs. */
+/** A collector instance; its health between cycles is kept by `collection.ts`. */
 export interface ActiveCollector {
-  name: string;
-  deviceType: string;
-  usable: UsablePlugin;
-  collector: Collector;
-  /** The unfinished `collect()` of an earlier cycle, if any: a new one is not started beside it. */
-  inFlight?: Promise<unknown>;
-  /** The last failure's message, so a failure is logged when it starts or changes, not every cycle. */
-  lastError?: string;
+  readonly name: string;
+  readonly deviceType: string;
+  readonly usable: UsablePlugin;
+  readonly collector: Collector;
 }
 
 export interface CollectorPlan {

@@ -1,6 +1,6 @@
+import { DEVICE_ONLY_KEYS } from '../config/keys';
 import type { ExporterConfig } from '../config/schema';
 import type { RawConfig } from './client';
-import { LOCAL_ONLY_KEYS } from './settings';
 import type { PendingChange } from './state';
 
 /**
@@ -24,10 +24,10 @@ export function mergePending(
   return { ...server, metrics };
 }
 
-/** The part of a local config the server gets: everything but the device's own secrets and server settings. */
+/** The part of a local config the server gets: everything but the device-only keys (its id, secrets, server settings). */
 export function shareable(config: RawConfig): RawConfig {
   const copy = { ...config };
-  for (const key of LOCAL_ONLY_KEYS) delete copy[key];
+  for (const key of DEVICE_ONLY_KEYS) delete copy[key];
   return copy;
 }
 
@@ -35,10 +35,10 @@ export function isMetricsMap(value: unknown): value is Record<string, boolean> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A config from the server, with this device's own local-only keys (secrets, server settings) put back. */
+/** A config from the server, with this device's own device-only keys put back. */
 export function withLocalOnly(server: RawConfig, local: RawConfig): RawConfig {
   const merged = shareable(server);
-  for (const key of LOCAL_ONLY_KEYS) {
+  for (const key of DEVICE_ONLY_KEYS) {
     if (Object.hasOwn(local, key)) merged[key] = local[key];
   }
   return merged;
@@ -46,5 +46,5 @@ export function withLocalOnly(server: RawConfig, local: RawConfig): RawConfig {
 
 /** The local-only keys of a validated local config (none without one): what every server version is merged with. */
 export function localOnlyOf(local: ExporterConfig | undefined): RawConfig {
-  return Object.fromEntries(LOCAL_ONLY_KEYS.flatMap((key) => (local?.[key] === undefined ? [] : [[key, local[key]]])));
+  return Object.fromEntries(DEVICE_ONLY_KEYS.flatMap((key) => (local?.[key] === undefined ? [] : [[key, local[key]]])));
 }

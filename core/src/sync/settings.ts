@@ -2,12 +2,6 @@ import { hostname } from 'node:os';
 import type { ExporterConfig } from '../config/schema';
 import { ExporterError } from '../errors';
 
-/**
- * Keys that stay on the device: never sent to the config server, never taken from it. They hold secrets or the
- * device's own hardening, which no version from the server may remove.
- */
-export const LOCAL_ONLY_KEYS = ['config_server', 'management_token', 'listen_address'] as const;
-
 export interface SyncSettings {
   url: URL;
   deviceId: string;
