@@ -49,7 +49,8 @@ export function createApp(context: AppContext): Express {
 function countRequests(metrics: ServerMetrics) {
   return (req: Request, res: Response, next: NextFunction): void => {
     res.once('finish', () => {
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const matched = req.route as { path: unknown } | undefined;
+      const route = matched ? `${req.baseUrl}${String(matched.path)}` : 'unmatched';
       metrics.requests.inc({ method: req.method, route, code: String(res.statusCode) });
     });
     next();

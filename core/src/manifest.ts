@@ -5,9 +5,9 @@ import { ExporterError } from './errors';
 import { describeAjvErrors, validatorFor, ajv } from './validation';
 
 /** The manifest JSON schema that plugins build against (also published as `@edge-metrics/core/schemas/manifest.schema.json`). */
-export const manifestSchema: Record<string, unknown> = JSON.parse(
+export const manifestSchema = JSON.parse(
   readFileSync(join(__dirname, '..', 'schemas', 'manifest.schema.json'), 'utf8'),
-);
+) as Record<string, unknown>;
 
 /**
  * Checks a plugin module's export: the manifest against the schema, the apiVersion, that the manifest names

@@ -27,6 +27,7 @@ export function busPath(busNumber: number): string {
  * i2c-bus is a native addon and an optional dependency: it is loaded when a bus is first opened, never when this
  * package loads, so that a machine where it failed to build still runs the exporter and reports why.
  */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, as said above
 export const loadI2cBusAddon: LoadI2cBusAddon = () => require('i2c-bus') as typeof I2cBusAddon;
 
 export function createBusOpener(loadAddon: LoadI2cBusAddon = loadI2cBusAddon): OpenBus {
