@@ -69,10 +69,6 @@ export class Authenticator {
     return this.adminDigest === undefined;
   }
 
-  get deviceTokenCount(): number {
-    return this.deviceDigests.length;
-  }
-
   /**
    * Who sends the `Authorization` header `authorization`. Every configured token is compared, without stopping
    * at a match, so the time taken tells nothing about which token came close.
