@@ -1,5 +1,4 @@
-import { EnergyIntegrator, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core/plugin';
-import { finishesWithin } from './deadline';
+import { EnergyIntegrator, finishesWithin, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core/plugin';
 import { busPath, type I2cBus, type OpenBus } from './i2c-bus';
 import { encodeConfiguration } from './ina260-registers';
 import { Ina260Sensor, type Ina260Reading } from './ina260-sensor';

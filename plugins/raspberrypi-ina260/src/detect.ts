@@ -1,5 +1,4 @@
-import type { Detection, Logger } from '@edge-metrics/core/plugin';
-import { finishesWithin } from './deadline';
+import { finishesWithin, type Detection, type Logger } from '@edge-metrics/core/plugin';
 import { busPath, type OpenBus } from './i2c-bus';
 import { encodeConfiguration, hexAddress } from './ina260-registers';
 import { Ina260Sensor } from './ina260-sensor';
