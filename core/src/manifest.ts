@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_VERSION, type CollectorPlugin, type PluginManifest } from './plugin-api';
-import { ExporterError } from './errors';
+import { ExporterError, describeError } from './errors';
 import { describeAjvErrors, validatorFor, ajv } from './validation';
 
 /** The manifest JSON schema that plugins build against (also published as `@edge-metrics/core/schemas/manifest.schema.json`). */
@@ -38,7 +38,7 @@ export function checkPlugin(candidate: unknown, packageName?: string): string[] 
     try {
       ajv.compile(manifest.optionsSchema);
     } catch (error) {
-      problems.push(`manifest.optionsSchema does not compile: ${(error as Error).message}`);
+      problems.push(`manifest.optionsSchema does not compile: ${describeError(error)}`);
     }
   }
   if (typeof plugin.create !== 'function') problems.push("the module exports no 'create' function");

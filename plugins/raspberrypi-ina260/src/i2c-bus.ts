@@ -71,7 +71,7 @@ function describeOpenError(error: unknown, busNumber: number): string {
       return `no permission to open ${path}: add the exporter's user to the i2c group ("sudo usermod -aG i2c <user>", ` +
         'or SupplementaryGroups=i2c in its systemd unit), then restart the exporter';
     default:
-      return `cannot open ${path}: ${(error as Error).message}`;
+      return `cannot open ${path}: ${describeError(error)}`;
   }
 }
 

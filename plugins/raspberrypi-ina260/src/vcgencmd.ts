@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Logger } from '@edge-metrics/core/plugin';
+import { describeError, type Logger } from '@edge-metrics/core/plugin';
 import { parsePmicAdc, parseThrottled, type PmicRail, type ThrottledFlag } from './vcgencmd-output';
 
 const execFileAsync = promisify(execFile);
@@ -85,7 +85,7 @@ export class VcgencmdReader {
     try {
       return { value: parse(output), atMs: Date.now() };
     } catch (error) {
-      const message = `${(error as Error).message}${accessHint(output)}`;
+      const message = `${describeError(error)}${accessHint(output)}`;
       this.logger.warnOnce(message, message);
       return undefined;
     }
