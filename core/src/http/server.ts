@@ -4,7 +4,7 @@ import express from 'express';
 import { ExporterError, describeError } from '../errors';
 import type { Exporter } from '../exporter';
 import { listen } from '../listen';
-import { answerScrape, mountErrorHandlers, mountHealthRoute, mountManagementRoutes } from './app';
+import { answerScrape, registerErrorHandlers, registerHealthRoute, registerManagementRoutes } from './app';
 
 export interface Listening {
   /** The ports actually bound (they differ from the config's when it asks for 0). */
@@ -24,12 +24,12 @@ export async function serve(exporter: Exporter): Promise<Listening> {
   const shared = port === reloadPort;
   const metricsApp = express();
   metricsApp.disable('x-powered-by');
-  mountHealthRoute(metricsApp);
+  registerHealthRoute(metricsApp);
   const managementApp = shared ? metricsApp : express();
   managementApp.disable('x-powered-by');
-  mountManagementRoutes(managementApp, exporter);
-  mountErrorHandlers(metricsApp);
-  if (!shared) mountErrorHandlers(managementApp);
+  registerManagementRoutes(managementApp, exporter);
+  registerErrorHandlers(metricsApp);
+  if (!shared) registerErrorHandlers(managementApp);
 
   const metricsServer = await serveOn(
     (request, response) => {
