@@ -251,7 +251,7 @@ describe('an exporter following the config server', () => {
   test('a version that cannot be applied is reported failed, not retried, and the device keeps its config', async () => {
     const server = await startServer();
     const exporter = await Exporter.start(await tempDir(), { CONFIG_SERVER_URL: server.base });
-    const { version: good } = await inStep(server);
+    const { version: good } = await discoveredAndInStep(server);
     const current = await serverConfig(server);
     const bad = Number(JSON.parse(String((await admin(server, '/config/edge-01', { method: 'PUT', json: { ...current, device_type: 'acme_meter' } })).headers.etag)));
     const device = await waitFor(async () => {
