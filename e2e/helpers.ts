@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 
 export const REPO = join(__dirname, '..');
 export const CLI = join(REPO, 'core', 'dist', 'cli.js');
@@ -53,7 +54,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string | (()
     }
     if (Date.now() > deadline) {
       const described = typeof what === 'function' ? what() : what;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${described}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${described}${lastError ? ` (last error: ${lastError instanceof Error ? lastError.message : inspect(lastError)})` : ''}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

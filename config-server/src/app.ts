@@ -39,17 +39,15 @@ export function createApp(context: AppContext): Express {
   app.get('/metrics', requireAdmin, async (_req, res) => {
     res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
   });
-  app.use((req: Request) => {
-    throw new HttpError(404, `no route ${req.method} ${req.path}`);
-  });
-  app.use(answerErrors(context));
+  registerErrorHandlers(app, context);
   return app;
 }
 
 function countRequests(metrics: ServerMetrics) {
   return (req: Request, res: Response, next: NextFunction): void => {
     res.once('finish', () => {
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const matched = req.route as { path: unknown } | undefined;
+      const route = matched ? `${req.baseUrl}${String(matched.path)}` : 'unmatched';
       metrics.requests.inc({ method: req.method, route, code: String(res.statusCode) });
     });
     next();
@@ -85,9 +83,12 @@ function checkDeviceAccess(req: Request, res: Response, next: NextFunction): voi
 /** Seconds a client is asked to wait before retrying a write refused because the database is locked. */
 const LOCKED_RETRY_AFTER_S = 5;
 
-/** Every error as JSON `{error, ...details}`; a 5xx is logged, its details are not sent. */
-function answerErrors({ logger, bodyLimitBytes }: AppContext) {
-  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+/** A 404 for every other route, and every error as JSON `{error, ...details}`; a 5xx is logged, its details are not sent. */
+function registerErrorHandlers(app: Express, { logger, bodyLimitBytes }: AppContext): void {
+  app.use((req: Request) => {
+    throw new HttpError(404, `no route ${req.method} ${req.path}`);
+  });
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const { status, body } = errorResponse(error, bodyLimitBytes);
     if (status >= 500) logger.error(`${req.method} ${req.path}: ${describeError(error)}`);
     if (res.headersSent) {
@@ -96,7 +97,7 @@ function answerErrors({ logger, bodyLimitBytes }: AppContext) {
     }
     if (status === 503) res.set('Retry-After', String(LOCKED_RETRY_AFTER_S));
     res.status(status).json(body);
-  };
+  });
 }
 
 function errorResponse(error: unknown, bodyLimitBytes: number): { status: number; body: Record<string, unknown> } {

@@ -33,7 +33,5 @@ export class HttpError extends Error {
   }
 }
 
-/** The message of anything thrown, for a log line. */
-export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+/** The message of anything thrown, for a log line: core's, so that the server describes errors as the exporter does. */
+export { describeError } from '@edge-metrics/core/plugin';

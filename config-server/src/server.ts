@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger } from '@edge-metrics/core/plugin';
+import { createLogger, listen as listenOn, type Logger } from '@edge-metrics/core/plugin';
 import type { Express } from 'express';
 import { createApp } from './app';
 import { ChangeNotifier } from './change-notifier';
@@ -58,27 +58,17 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
   const server = createServer(app);
   let closing: Promise<void> | undefined;
 
-  const listen = (port: number, host = '0.0.0.0'): Promise<AddressInfo> =>
-    new Promise((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException): void => {
-        server.off('listening', onListening);
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new ConfigServerError('ECS_PORT_IN_USE', `port ${port} on ${host} is already in use`)
-            : new ConfigServerError('ECS_LISTEN_FAILED', `cannot listen on ${host} port ${port}: ${error.message}`),
-        );
-      };
-      const onListening = (): void => {
-        server.off('error', onError);
-        if (authenticator.open) {
-          logger.warn('no token is configured: the server is open, anyone who can reach it can read and change every config');
-        }
-        resolve(server.address() as AddressInfo);
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen(port, host);
-    });
+  const listen = async (port: number, host = '0.0.0.0'): Promise<AddressInfo> => {
+    const address = await listenOn(server, port, host, (inUse, error) =>
+      inUse
+        ? new ConfigServerError('ECS_PORT_IN_USE', `port ${port} on ${host} is already in use`)
+        : new ConfigServerError('ECS_LISTEN_FAILED', `cannot listen on ${host} port ${port}: ${error.message}`),
+    );
+    if (authenticator.open) {
+      logger.warn('no token is configured: the server is open, anyone who can reach it can read and change every config');
+    }
+    return address;
+  };
 
   const shutDown = async (): Promise<void> => {
     if (server.listening) {

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameDigest, secretDigest } from '@edge-metrics/core/plugin';
 import { deviceIdProblem } from './device-id';
 import { ConfigServerError } from './errors';
 
@@ -38,8 +38,6 @@ export function parseDeviceTokens(text: string, where: string, separator: ',' | 
   return tokens;
 }
 
-const digest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
-
 /** Tells admin and devices apart by their bearer tokens, comparing hashes in constant time. */
 export class Authenticator {
   private readonly adminDigest: Buffer | undefined;
@@ -60,17 +58,13 @@ export class Authenticator {
       if (owner) fail(`devices ${owner} and ${deviceId} have the same token`);
       owners.set(token, deviceId);
     }
-    this.adminDigest = adminToken === undefined ? undefined : digest(adminToken);
-    this.deviceDigests = [...deviceTokens].map(([deviceId, token]) => ({ deviceId, digest: digest(token) }));
+    this.adminDigest = adminToken === undefined ? undefined : secretDigest(adminToken);
+    this.deviceDigests = [...deviceTokens].map(([deviceId, token]) => ({ deviceId, digest: secretDigest(token) }));
   }
 
   /** True when no token is configured: every request is let in. */
   get open(): boolean {
     return this.adminDigest === undefined;
-  }
-
-  get deviceTokenCount(): number {
-    return this.deviceDigests.length;
   }
 
   /**
@@ -81,11 +75,11 @@ export class Authenticator {
     if (this.open) return { role: 'admin' };
     const token = /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1];
     if (token === undefined) return { role: 'rejected', reason: 'no bearer token (send Authorization: Bearer <token>)' };
-    const presented = digest(token);
+    const presented = secretDigest(token);
     let principal: Principal | undefined;
-    if (this.adminDigest && timingSafeEqual(presented, this.adminDigest)) principal = { role: 'admin' };
+    if (this.adminDigest && sameDigest(presented, this.adminDigest)) principal = { role: 'admin' };
     for (const device of this.deviceDigests) {
-      if (timingSafeEqual(presented, device.digest)) principal = { role: 'device', deviceId: device.deviceId };
+      if (sameDigest(presented, device.digest)) principal = { role: 'device', deviceId: device.deviceId };
     }
     return principal ?? { role: 'rejected', reason: 'wrong token' };
   }

@@ -112,6 +112,15 @@ describe('edge-metrics-config-server', () => {
     }
   });
 
+  it('exits 1 with one line naming the address, --listen and --port when the address is not this machine\'s', async () => {
+    // 192.0.2.1 is TEST-NET-1: documentation only, on no interface of this machine.
+    const cli = runCli(['--port', '8188', '--listen', '192.0.2.1', '--db', join(await tempDir(), 'x.db')]);
+    expect(await cli.exited).toEqual({ code: 1, signal: null });
+    expect(lines(cli.stderr())).toEqual([
+      'edge-metrics-config-server: cannot listen on 192.0.2.1 port 8188: listen EADDRNOTAVAIL: address not available 192.0.2.1:8188; check --listen and --port',
+    ]);
+  });
+
   it('exits 1 with one line naming the file and --db when the database cannot be opened', async () => {
     const dbPath = join(await tempDir(), 'missing-folder', 'config.db');
     const cli = runCli(['--port', '0', '--db', dbPath]);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -251,7 +251,7 @@ describe('an exporter following the config server', () => {
   test('a version that cannot be applied is reported failed, not retried, and the device keeps its config', async () => {
     const server = await startServer();
     const exporter = await Exporter.start(await tempDir(), { CONFIG_SERVER_URL: server.base });
-    const { version: good } = await inStep(server);
+    const { version: good } = await discoveredAndInStep(server);
     const current = await serverConfig(server);
     const bad = Number(JSON.parse(String((await admin(server, '/config/edge-01', { method: 'PUT', json: { ...current, device_type: 'acme_meter' } })).headers.etag)));
     const device = await waitFor(async () => {
@@ -320,7 +320,7 @@ describe('an exporter following the config server', () => {
   test('a 412 while sending a change (the server moved on meanwhile) is retried on the new version', async () => {
     const server = await startServer();
     let raced = false;
-    const proxy = createHttpServer(async (req, res) => {
+    const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       const body = await new Promise<string>((resolve) => {
         let text = '';
         req.on('data', (chunk) => (text += chunk)).on('end', () => resolve(text));
@@ -333,7 +333,8 @@ describe('an exporter following the config server', () => {
       }
       const forwarded = await request(server.base, req.url!, { method: req.method!, headers: pick(req.headers, ['if-match', 'if-none-match', 'content-type', 'x-config-source']), ...(body ? { body } : {}) });
       res.writeHead(forwarded.status, pick(forwarded.headers, ['etag', 'content-type', 'x-config-updated-at'])).end(forwarded.text);
-    });
+    };
+    const proxy = createHttpServer((req, res) => void forward(req, res).catch(() => res.destroy()));
     closeLater(proxy);
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const exporter = await Exporter.start(await tempDir(), { CONFIG_SERVER_URL: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });

@@ -8,7 +8,7 @@ afterEach(cleanUp);
 
 function openError(dbPath: string): ConfigServerError {
   try {
-    createConfigServer({ dbPath }).close();
+    void createConfigServer({ dbPath }).close();
   } catch (error) {
     if (error instanceof ConfigServerError) return error;
     throw error;

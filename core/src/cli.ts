@@ -6,7 +6,7 @@ import { Exporter } from './exporter';
 import { serve } from './http/server';
 import { PluginCatalog } from './plugins/catalog';
 
-const VERSION: string = require('../package.json').version;
+const VERSION = (require('../package.json') as { version: string }).version;
 
 const HELP = `Usage:
   edge-metrics-exporter [--config FILE] [--port N] [--reload-port N]

@@ -5,10 +5,6 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-export function isLogLevel(value: string): value is LogLevel {
-  return Object.hasOwn(RANK, value);
-}
-
 /** Where log lines go; tests pass an array's push. */
 export type LogSink = (line: string) => void;
 

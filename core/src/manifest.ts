@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_VERSION, type CollectorPlugin, type PluginManifest } from './plugin-api';
-import { ExporterError } from './errors';
+import { ExporterError, describeError } from './errors';
 import { describeAjvErrors, validatorFor, ajv } from './validation';
 
 /** The manifest JSON schema that plugins build against (also published as `@edge-metrics/core/schemas/manifest.schema.json`). */
-export const manifestSchema: Record<string, unknown> = JSON.parse(
+export const manifestSchema = JSON.parse(
   readFileSync(join(__dirname, '..', 'schemas', 'manifest.schema.json'), 'utf8'),
-);
+) as Record<string, unknown>;
 
 /**
  * Checks a plugin module's export: the manifest against the schema, the apiVersion, that the manifest names
@@ -38,7 +38,7 @@ export function checkPlugin(candidate: unknown, packageName?: string): string[] 
     try {
       ajv.compile(manifest.optionsSchema);
     } catch (error) {
-      problems.push(`manifest.optionsSchema does not compile: ${(error as Error).message}`);
+      problems.push(`manifest.optionsSchema does not compile: ${describeError(error)}`);
     }
   }
   if (typeof plugin.create !== 'function') problems.push("the module exports no 'create' function");

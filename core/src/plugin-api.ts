@@ -105,9 +105,9 @@ export interface Detection {
 export interface CollectorPlugin {
   manifest: PluginManifest;
   /** `options` have been validated against `manifest.optionsSchema`, with its defaults filled in. */
-  create(options: Record<string, unknown>, context: CollectorContext): Collector;
+  create(this: void, options: Record<string, unknown>, context: CollectorContext): Collector;
   /** Looks for the plugin's hardware, for `device_type: auto`. Must not throw and must return within a second. */
-  detect?(options: Record<string, unknown>, context: CollectorContext): Detection | Promise<Detection>;
+  detect?(this: void, options: Record<string, unknown>, context: CollectorContext): Detection | Promise<Detection>;
 }
 
 /**
@@ -137,11 +137,14 @@ export function isCollectorDown(error: unknown): error is CollectorDownError {
  */
 export type OptionsOf<Schema> = Schema extends JSONSchema ? FromSchema<Schema> : Record<string, never>;
 
-/** A plugin as its author writes it: `create()` and `detect()` receive the options typed from the manifest's schema. */
+/**
+ * A plugin as its author writes it: `create()` and `detect()` receive the options typed from the manifest's schema.
+ * They take no `this` (`this: void`), so a plugin's `index.ts` exports them destructured.
+ */
 export interface PluginDefinition<Schema> {
   manifest: PluginManifest & { optionsSchema?: Schema };
-  create(options: OptionsOf<Schema>, context: CollectorContext): Collector;
-  detect?(options: OptionsOf<Schema>, context: CollectorContext): Detection | Promise<Detection>;
+  create(this: void, options: OptionsOf<Schema>, context: CollectorContext): Collector;
+  detect?(this: void, options: OptionsOf<Schema>, context: CollectorContext): Detection | Promise<Detection>;
 }
 
 /**

@@ -23,7 +23,9 @@ export {
 export { EnergyIntegrator, MonotonicCounter } from './counters';
 export { ExporterError, describeError, type ErrorCode } from './errors';
 export { createLogger, type LogLevel } from './logger';
-export { withTimeout } from './timeout';
+export { finishesWithin, withTimeout } from './timeout';
+export { listen } from './listen';
+export { sameDigest, secretDigest } from './secret';
 export { checkPlugin, manifestSchema, resolveOptions } from './manifest';
 export { FamilyIndex, familyNameRegExp } from './metric-names';
 export { isPluginPackageName, normalizePackageName } from './plugin-names';

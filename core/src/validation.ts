@@ -1,4 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { oneLine } from './log-text';
 
 /**
  * One ajv instance for everything core validates. `useDefaults` fills in the defaults that schemas declare,
@@ -13,12 +14,8 @@ export const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, 
 export function describeAjvErrors(errors: readonly ErrorObject[] | null | undefined, root = ''): string[] {
   return (errors ?? [])
     .filter((error) => error.keyword !== 'propertyNames')
+    // A key may hold a newline: an error stays one log line and cannot forge more.
     .map((error) => oneLine(describeAjvError(error, root)));
-}
-
-/** Escapes control characters (a key may hold a newline), so that an error is one log line and cannot forge more. */
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function describeAjvError(error: ErrorObject, root: string): string {

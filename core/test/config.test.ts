@@ -117,6 +117,6 @@ describe('locating and loading the config file', () => {
   test('an unreadable config (a folder in its place) is a clear error', async () => {
     const path = join(dir.path, 'config.yaml');
     await mkdir(path);
-    await expect(loadConfigFile(path)).rejects.toThrow(`${path}: cannot read: EISDIR`);
+    await expect(loadConfigFile(path)).rejects.toMatchObject({ code: 'EME_CONFIG_READ', message: expect.stringContaining(`${path}: cannot read: EISDIR`) });
   });
 });

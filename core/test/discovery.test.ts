@@ -86,12 +86,14 @@ describe('plugin discovery', () => {
   test('a device type with no plugin: "not installed" with the package to install, or "installed but rejected" with why', async () => {
     await writePackage(nodeModules, 'edge-collector-jetson', { 'index.js': 'exports.manifest = {}; exports.create = () => ({});' });
     const catalog = await PluginCatalog.discover([], join(dir.path, 'app'), nodeModules);
-    await expect(catalog.forDeviceType('shelly', 'config.yaml: device_type')).rejects.toThrow(
-      "config.yaml: device_type: no installed plugin serves device type 'shelly'; install it with: npm install edge-collector-shelly",
-    );
-    await expect(catalog.forDeviceType('jetson_orin', 'config.yaml: device_type')).rejects.toThrow(
-      /config\.yaml: device_type: device type 'jetson_orin' needs edge-collector-jetson, which is installed at .* but was rejected: manifest: missing required key 'name'/,
-    );
+    await expect(catalog.forDeviceType('shelly', 'config.yaml: device_type')).rejects.toMatchObject({
+      code: 'EME_PLUGIN_NOT_INSTALLED',
+      message: expect.stringContaining("config.yaml: device_type: no installed plugin serves device type 'shelly'; install it with: npm install edge-collector-shelly"),
+    });
+    await expect(catalog.forDeviceType('jetson_orin', 'config.yaml: device_type')).rejects.toMatchObject({
+      code: 'EME_PLUGIN_LOAD_FAILED',
+      message: expect.stringMatching(/config\.yaml: device_type: device type 'jetson_orin' needs edge-collector-jetson, which is installed at .* but was rejected: manifest: missing required key 'name'/),
+    });
     expect((await catalog.forDeviceType('host', 'x')).record.location).toBe('(built in to @edge-metrics/core)');
   });
 });

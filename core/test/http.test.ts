@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Exporter } from '../src/exporter';
 import { serve, type Listening } from '../src/http/server';
@@ -150,7 +151,10 @@ describe('HTTP routes', () => {
 
     test('a port in use is a one-line error naming the port and the setting', async () => {
       const second = await Exporter.create({ configPath, cwd: sandbox.path, env: {}, logger: log.logger, installDir: sandbox.installDir });
-      await expect(serve(second)).rejects.toThrow(`port ${listening.port} on 127.0.0.1 is already in use: choose a free one with --port, EDGE_METRICS_PORT or 'port' in the config, or stop the program using it`);
+      await expect(serve(second)).rejects.toMatchObject({
+        code: 'EME_PORT_IN_USE',
+        message: `port ${listening.port} on 127.0.0.1 is already in use: choose a free one with --port, EDGE_METRICS_PORT or 'port' in the config, or stop the program using it`,
+      });
       await second.stop();
     });
   });
@@ -173,5 +177,17 @@ describe('HTTP routes', () => {
       expect((await fetch(metricsUrl('/metrics'))).status).toBe(200);
       expect(log.lines.join('\n')).not.toContain('s3cret');
     });
+  });
+
+  test('a listen_address this machine does not have is a one-line error naming the address and the setting', async () => {
+    const elsewhere = join(sandbox.path, 'elsewhere.yaml');
+    // 192.0.2.1 is TEST-NET-1: documentation only, on no interface of this machine.
+    await writeFile(elsewhere, 'device_type: good\nport: 9188\nreload_port: 9188\nlisten_address: 192.0.2.1\n');
+    const exporter = await Exporter.create({ configPath: elsewhere, cwd: sandbox.path, env: {}, logger: log.logger, installDir: sandbox.installDir });
+    await expect(serve(exporter)).rejects.toMatchObject({
+      code: 'EME_LISTEN_FAILED',
+      message: "cannot listen on 192.0.2.1:9188 ('port'): listen EADDRNOTAVAIL: address not available 192.0.2.1:9188",
+    });
+    await exporter.stop();
   });
 });

@@ -51,7 +51,10 @@ describe('resolveOptions', () => {
 
   test('names the plugin and the field of an invalid option', () => {
     expect(() => resolveOptions(manifest, { path: 3, typo: true }, 'config.yaml: options')).toThrow(
-      "invalid options for edge-collector-demo: config.yaml: options: unknown key 'typo'; config.yaml: options.path: must be a string",
+      expect.objectContaining({
+        code: 'EME_OPTIONS_INVALID',
+        message: "invalid options for edge-collector-demo: config.yaml: options: unknown key 'typo'; config.yaml: options.path: must be a string",
+      }),
     );
   });
 });

@@ -49,9 +49,10 @@ describe('the config file writer', () => {
     const text = BASE + metricsMap(MAX_METRICS);
     await writeFile(path, text);
     const file = new ConfigFile(path);
-    await expect(file.setMetrics({ one_more: true })).rejects.toThrow(
-      `${path}: not changed, because the config would exceed a limit: metrics: ${MAX_METRICS + 1} entries, more than the limit of ${MAX_METRICS}`,
-    );
+    await expect(file.setMetrics({ one_more: true })).rejects.toMatchObject({
+      code: 'EME_CONFIG_TOO_LARGE',
+      message: `${path}: not changed, because the config would exceed a limit: metrics: ${MAX_METRICS + 1} entries, more than the limit of ${MAX_METRICS}`,
+    });
     expect(await readFile(path, 'utf8')).toBe(text);
     // Entries already there can still be switched.
     await file.setMetrics({ m0: true });

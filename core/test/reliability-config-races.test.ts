@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -141,5 +142,24 @@ describe('what a write does to the file', () => {
     expect((error as ExporterError).message).toContain(path);
     expect(await readFile(path, 'utf8')).toBe(text);
     expect((await stat(path)).mode & 0o777).toBe(0o444);
+  });
+
+  test('a file that another writer changes during every attempt is left to that writer, with a conflict error', async () => {
+    await writeFile(path, 'device_type: good\n');
+    let attempts = 0;
+    const error = await new ConfigFile(path)
+      .edit((document) => {
+        attempts += 1;
+        // The other writer lands between the exporter's read of the file and its rename over it.
+        writeFileSync(path, `device_type: good\ninterval: ${attempts}\n`);
+        document.set('interval', 99);
+      })
+      .then(() => undefined, (thrown: unknown) => thrown);
+    expect(error).toMatchObject({
+      code: 'EME_CONFIG_CONFLICT',
+      message: `${path}: not changed, because the file kept changing while the change was being written; try again`,
+    });
+    expect(attempts).toBeGreaterThan(1);
+    expect(await readFile(path, 'utf8')).toBe(`device_type: good\ninterval: ${attempts}\n`);
   });
 });

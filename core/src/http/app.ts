@@ -27,14 +27,14 @@ export function answerScrape(request: IncomingMessage, response: ServerResponse,
 }
 
 /** `GET /healthz`. */
-export function mountHealthRoute(app: Express): void {
+export function registerHealthRoute(app: Express): void {
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });
 }
 
 /** The management routes of the old exporter, with its JSON shapes, behind the optional bearer token. */
-export function mountManagementRoutes(app: Express, exporter: Exporter): void {
+export function registerManagementRoutes(app: Express, exporter: Exporter): void {
   const auth = bearerAuth(() => exporter.managementToken);
   const json = express.json({ limit: BODY_LIMIT, type: () => true });
 
@@ -73,7 +73,7 @@ export function mountManagementRoutes(app: Express, exporter: Exporter): void {
 }
 
 /** Unknown routes and body errors as JSON `{status: "error", error}`. */
-export function mountErrorHandlers(app: Express): void {
+export function registerErrorHandlers(app: Express): void {
   app.use((request, response) => {
     response.status(404).json({ status: 'error', error: `no route ${request.method} ${request.path}` });
   });

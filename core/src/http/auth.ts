@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { sameDigest, secretDigest } from '../secret';
 
 /**
  * Requires `Authorization: Bearer <token>` when `token()` returns one. Compared in constant time, over hashes so
@@ -10,12 +10,7 @@ export function bearerAuth(token: () => string | undefined): RequestHandler {
     const expected = token();
     if (expected === undefined) return next();
     const match = /^Bearer (.+)$/.exec(request.get('authorization') ?? '');
-    if (match && sameSecret(match[1]!, expected)) return next();
+    if (match && sameDigest(secretDigest(match[1]!), secretDigest(expected))) return next();
     response.status(401).set('WWW-Authenticate', 'Bearer').json({ status: 'error', error: 'missing or wrong bearer token' });
   };
-}
-
-export function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }

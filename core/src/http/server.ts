@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ExporterError, describeError } from '../errors';
 import type { Exporter } from '../exporter';
-import { answerScrape, mountErrorHandlers, mountHealthRoute, mountManagementRoutes } from './app';
+import { listen } from '../listen';
+import { answerScrape, registerErrorHandlers, registerHealthRoute, registerManagementRoutes } from './app';
 
 export interface Listening {
   /** The ports actually bound (they differ from the config's when it asks for 0). */
@@ -23,14 +24,14 @@ export async function serve(exporter: Exporter): Promise<Listening> {
   const shared = port === reloadPort;
   const metricsApp = express();
   metricsApp.disable('x-powered-by');
-  mountHealthRoute(metricsApp);
+  registerHealthRoute(metricsApp);
   const managementApp = shared ? metricsApp : express();
   managementApp.disable('x-powered-by');
-  mountManagementRoutes(managementApp, exporter);
-  mountErrorHandlers(metricsApp);
-  if (!shared) mountErrorHandlers(managementApp);
+  registerManagementRoutes(managementApp, exporter);
+  registerErrorHandlers(metricsApp);
+  if (!shared) registerErrorHandlers(managementApp);
 
-  const metricsServer = await listen(
+  const metricsServer = await serveOn(
     (request, response) => {
       if (!answerScrape(request, response, exporter)) metricsApp(request, response);
     },
@@ -41,7 +42,7 @@ export async function serve(exporter: Exporter): Promise<Listening> {
   let managementServer = metricsServer;
   if (!shared) {
     try {
-      managementServer = await listen(managementApp, reloadPort, address, 'reload_port');
+      managementServer = await serveOn(managementApp, reloadPort, address, 'reload_port');
     } catch (error) {
       await close(metricsServer);
       throw error;
@@ -67,19 +68,14 @@ const HOW_TO_SET = {
   reload_port: "--reload-port, EDGE_METRICS_RELOAD_PORT or 'reload_port' in the config",
 };
 
-function listen(handler: RequestListener, port: number, address: string, setting: keyof typeof HOW_TO_SET): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer(handler).listen(port, address);
-    server.once('listening', () => resolve(server));
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        const hint = port === 9100 ? ' (9100 is also node_exporter\'s default)' : '';
-        reject(new ExporterError('EME_PORT_IN_USE', `port ${port} on ${address} is already in use${hint}: choose a free one with ${HOW_TO_SET[setting]}, or stop the program using it`));
-      } else {
-        reject(new ExporterError('EME_LISTEN_FAILED', `cannot listen on ${address}:${port} ('${setting}'): ${describeError(error)}`));
-      }
-    });
+async function serveOn(handler: RequestListener, port: number, address: string, setting: keyof typeof HOW_TO_SET): Promise<Server> {
+  const server = createServer(handler);
+  await listen(server, port, address, (inUse, error) => {
+    if (!inUse) return new ExporterError('EME_LISTEN_FAILED', `cannot listen on ${address}:${port} ('${setting}'): ${describeError(error)}`);
+    const hint = port === 9100 ? ' (9100 is also node_exporter\'s default)' : '';
+    return new ExporterError('EME_PORT_IN_USE', `port ${port} on ${address} is already in use${hint}: choose a free one with ${HOW_TO_SET[setting]}, or stop the program using it`);
   });
+  return server;
 }
 
 function close(server: Server): Promise<void> {

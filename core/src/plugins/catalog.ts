@@ -6,7 +6,7 @@ import { PLUGIN_PREFIX, firstPartyDeviceTypes, firstPartyPackageFor, isFirstPart
 import { findPluginPackages, pluginSearchDirs, type PluginCandidate } from './discovery';
 import { loadPlugin, type PluginRecord } from './loader';
 
-const CORE_VERSION: string = require('../../package.json').version;
+const CORE_VERSION = (require('../../package.json') as { version: string }).version;
 
 /** A plugin that passed every check, with its families indexed. */
 export interface UsablePlugin {

@@ -25,7 +25,7 @@ export async function loadPlugin(candidate: PluginCandidate): Promise<PluginReco
   const record: PluginRecord = { packageName: candidate.packageName, version: '?', location: candidate.dir, problems: [] };
   let packageJson: PackageJson;
   try {
-    packageJson = JSON.parse(readFileSync(join(candidate.dir, 'package.json'), 'utf8'));
+    packageJson = JSON.parse(readFileSync(join(candidate.dir, 'package.json'), 'utf8')) as PackageJson;
     record.version = String(packageJson.version ?? '?');
   } catch (error) {
     record.problems.push(`cannot read its package.json: ${describeError(error)}`);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MonotonicCounter, type Collector, type Logger, type Sample } from '@edge-metrics/core/plugin';
+import { describeError, MonotonicCounter, type Collector, type Logger, type Sample } from '@edge-metrics/core/plugin';
 import type { NetdevOptions } from './manifest';
 import { parseNetDev } from './netdev';
 
@@ -69,7 +69,7 @@ export class NetdevCollector implements Collector {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new Error(`${this.path} does not exist: procfs is not mounted at '${this.options.proc_root}'; set options.proc_root to where it is`);
       }
-      throw new Error(`cannot read ${this.path}: ${(error as Error).message}`);
+      throw new Error(`cannot read ${this.path}: ${describeError(error)}`);
     }
   }
 }

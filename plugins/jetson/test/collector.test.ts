@@ -14,7 +14,7 @@ beforeEach(async () => {
   tree = await FixtureTree.create();
 });
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((collector) => collector.stop?.()));
+  await Promise.all(running.splice(0).map(async (collector) => collector.stop?.()));
   await tree.dispose();
 });
 

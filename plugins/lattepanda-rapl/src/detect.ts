@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { isPermissionFailure, type Detection } from '@edge-metrics/core/plugin';
+import { describeError, isPermissionFailure, type Detection } from '@edge-metrics/core/plugin';
 import type { RaplOptions } from './manifest';
 import { describeFailure, noZonesMessage } from './messages';
 import { readPowercap } from './powercap';
@@ -22,6 +22,6 @@ export async function detectRapl({ sysfs_root: root }: RaplOptions): Promise<Det
     const names = zones.map((zone) => `${zone.dir} (${zone.zone})`).join(', ');
     return { found: true, deviceType: 'intel_rapl', reason: `RAPL zones readable: ${names}` };
   } catch (error) {
-    return { found: false, reason: `cannot list ${join(root, 'class', 'powercap')}: ${(error as Error).message}` };
+    return { found: false, reason: `cannot list ${join(root, 'class', 'powercap')}: ${describeError(error)}` };
   }
 }

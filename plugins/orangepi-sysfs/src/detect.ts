@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Detection } from '@edge-metrics/core/plugin';
+import { describeError, type Detection } from '@edge-metrics/core/plugin';
 import type { SysfsOptions } from './manifest';
 import { parseSnapshot } from './sensors';
 import { readSysfs } from './sysfs';
@@ -24,7 +24,7 @@ export async function detectSensors({ sysfs_root: root }: SysfsOptions): Promise
     }
     return { found: true, deviceType: (await isOrangePi(root)) ? 'orangepi' : 'sysfs', reason: `sensors: ${found.join(', ')}` };
   } catch (error) {
-    return { found: false, reason: `cannot read ${join(root, 'class')}: ${(error as Error).message}` };
+    return { found: false, reason: `cannot read ${join(root, 'class')}: ${describeError(error)}` };
   }
 }
 

@@ -1,5 +1,4 @@
-import { EnergyIntegrator, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core/plugin';
-import { finishesWithin } from './deadline';
+import { describeError, EnergyIntegrator, finishesWithin, type Collector, type CollectorContext, type Sample } from '@edge-metrics/core/plugin';
 import { busPath, type I2cBus, type OpenBus } from './i2c-bus';
 import { encodeConfiguration } from './ina260-registers';
 import { Ina260Sensor, type Ina260Reading } from './ina260-sensor';
@@ -132,7 +131,7 @@ export class Ina260Collector implements Collector {
       return await this.bus;
     } catch (error) {
       this.bus = undefined;
-      throw new Error(`${(error as Error).message}${ALONE_HINT}`);
+      throw new Error(`${describeError(error)}${ALONE_HINT}`);
     }
   }
 
@@ -142,7 +141,7 @@ export class Ina260Collector implements Collector {
     try {
       samples.push({ name: 'raspberrypi_temp_soc_celsius', value: await readSocTemperatureCelsius(this.options.sysfs_root) });
     } catch (error) {
-      this.context.logger.warnOnce('soc temperature', `raspberrypi_temp_soc_celsius is not reported: ${(error as Error).message}`);
+      this.context.logger.warnOnce('soc temperature', `raspberrypi_temp_soc_celsius is not reported: ${describeError(error)}`);
     }
     for (const [flag, set] of Object.entries(this.vcgencmd.throttled?.value ?? {})) {
       samples.push({ name: 'raspberrypi_throttled', value: set ? 1 : 0, labels: { flag } });

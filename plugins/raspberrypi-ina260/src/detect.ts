@@ -1,5 +1,4 @@
-import type { Detection, Logger } from '@edge-metrics/core/plugin';
-import { finishesWithin } from './deadline';
+import { describeError, finishesWithin, type Detection, type Logger } from '@edge-metrics/core/plugin';
 import { busPath, type OpenBus } from './i2c-bus';
 import { encodeConfiguration, hexAddress } from './ina260-registers';
 import { Ina260Sensor } from './ina260-sensor';
@@ -30,7 +29,7 @@ async function probeIna260(options: Ina260Options, openBus: OpenBus, logger: Log
   try {
     specs = sensorSpecs(options);
   } catch (error) {
-    return { found: false, reason: (error as Error).message };
+    return { found: false, reason: describeError(error) };
   }
   if (specs.length === 0) return { found: false, reason: 'no INA260 is configured (option sensors)' };
   const addresses = specs.map((spec) => hexAddress(spec.address)).join(', ');
@@ -48,7 +47,7 @@ async function probeIna260(options: Ina260Options, openBus: OpenBus, logger: Log
         const sensor = new Ina260Sensor(name, address, options.bus, configuration, logger);
         await sensor.verify(bus).then(
           () => found.push(sensor.location),
-          (error: Error) => problems.push(error.message),
+          (error: unknown) => problems.push(describeError(error)),
         );
       }
     } finally {
@@ -58,7 +57,7 @@ async function probeIna260(options: Ina260Options, openBus: OpenBus, logger: Log
   try {
     if (!(await finishesWithin(probe, PROBE_TIMEOUT_MS))) return notFound(`no answer within ${PROBE_TIMEOUT_MS} ms`);
   } catch (error) {
-    return notFound((error as Error).message);
+    return notFound(describeError(error));
   }
   return found.length > 0 ? { found: true, reason: found.join(', ') } : notFound(problems.join('; '));
 }

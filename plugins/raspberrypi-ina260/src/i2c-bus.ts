@@ -27,6 +27,7 @@ export function busPath(busNumber: number): string {
  * i2c-bus is a native addon and an optional dependency: it is loaded when a bus is first opened, never when this
  * package loads, so that a machine where it failed to build still runs the exporter and reports why.
  */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, as said above
 export const loadI2cBusAddon: LoadI2cBusAddon = () => require('i2c-bus') as typeof I2cBusAddon;
 
 export function createBusOpener(loadAddon: LoadI2cBusAddon = loadI2cBusAddon): OpenBus {
@@ -70,7 +71,7 @@ function describeOpenError(error: unknown, busNumber: number): string {
       return `no permission to open ${path}: add the exporter's user to the i2c group ("sudo usermod -aG i2c <user>", ` +
         'or SupplementaryGroups=i2c in its systemd unit), then restart the exporter';
     default:
-      return `cannot open ${path}: ${(error as Error).message}`;
+      return `cannot open ${path}: ${describeError(error)}`;
   }
 }
 

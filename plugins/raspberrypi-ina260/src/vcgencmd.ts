@@ -1,8 +1,12 @@
 import { execFile } from 'node:child_process';
-import type { Logger } from '@edge-metrics/core/plugin';
+import { promisify } from 'node:util';
+import { describeError, type Logger } from '@edge-metrics/core/plugin';
 import { parsePmicAdc, parseThrottled, type PmicRail, type ThrottledFlag } from './vcgencmd-output';
 
-type RunError = NodeJS.ErrnoException & { killed?: boolean; stdout?: string; stderr?: string };
+const execFileAsync = promisify(execFile);
+
+/** What execFile rejects with: `code` is the exit status, or an errno string such as `ENOENT`. */
+type RunError = Omit<NodeJS.ErrnoException, 'code'> & { code?: number | string; killed?: boolean; stdout?: string; stderr?: string };
 
 export interface Timed<T> {
   value: T;
@@ -81,7 +85,7 @@ export class VcgencmdReader {
     try {
       return { value: parse(output), atMs: Date.now() };
     } catch (error) {
-      const message = `${(error as Error).message}${accessHint(output)}`;
+      const message = `${describeError(error)}${accessHint(output)}`;
       this.logger.warnOnce(message, message);
       return undefined;
     }
@@ -107,15 +111,10 @@ export class VcgencmdReader {
     }
   }
 
-  private run(command: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        this.path,
-        [command],
-        { encoding: 'utf8', timeout: this.timeoutMs, signal: this.abort.signal, maxBuffer: 64 * 1024 },
-        (error, stdout, stderr) => (error ? reject(Object.assign(error, { stdout, stderr })) : resolve(stdout)),
-      );
-    });
+  /** Rejects with the child's `stdout` and `stderr` attached to the error. */
+  private async run(command: string): Promise<string> {
+    const options = { encoding: 'utf8' as const, timeout: this.timeoutMs, signal: this.abort.signal, maxBuffer: 64 * 1024 };
+    return (await execFileAsync(this.path, [command], options)).stdout;
   }
 }
 

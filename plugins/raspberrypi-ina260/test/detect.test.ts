@@ -58,6 +58,14 @@ describe('detect()', () => {
     expect(detection).toEqual({ found: false, reason: expect.stringContaining('(no answer within 500 ms)') });
   });
 
+  it('names what a bus threw even when it is not an Error (a native addon may throw a string)', async () => {
+    const detection = await detect(async () => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- what the test is about
+      throw 'EREMOTEIO';
+    });
+    expect(detection).toEqual({ found: false, reason: expect.stringContaining('no INA260 answers at 0x40 on /dev/i2c-1 (EREMOTEIO)') });
+  });
+
   it('does not throw on options it cannot use', async () => {
     const detection = await detect(emulatedBus(new Map()), { sensors: [{ address: 0x40, name: 'a' }, { address: 0x41, name: 'a' }] });
     expect(detection).toEqual({ found: false, reason: expect.stringContaining("options.sensors[1]: name 'a' is already used") });

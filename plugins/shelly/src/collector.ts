@@ -1,4 +1,4 @@
-import { CollectorDownError, MonotonicCounter, type Collector, type CollectorContext, type Logger, type Sample } from '@edge-metrics/core/plugin';
+import { CollectorDownError, describeError, MonotonicCounter, type Collector, type CollectorContext, type Logger, type Sample } from '@edge-metrics/core/plugin';
 import { baseUrlOf, ShellyHttp } from './http';
 import type { ShellyOptions } from './manifest';
 import { ENERGY_METRIC, POWER_METRIC, generationOf, readGen1Status, readGen2Status, type Generation } from './readers';
@@ -39,7 +39,7 @@ export class ShellyCollector implements Collector {
       return [...(await this.poll(signal)), this.up(1)];
     } catch (error) {
       this.detected = undefined;
-      const reason = signal.aborted ? `did not answer within ${this.timeoutMs} ms` : (error as Error).message;
+      const reason = signal.aborted ? `did not answer within ${this.timeoutMs} ms` : describeError(error);
       throw new CollectorDownError(`Shelly '${this.plug}' at ${this.http.where} is down: ${reason}`, [this.up(0)]);
     }
   }

@@ -3,6 +3,7 @@
  * digest SHA-256), and return the parsed JSON. Errors say what went wrong in words an operator can act on; the
  * caller adds which plug.
  */
+import { describeError } from '@edge-metrics/core/plugin';
 import { digestAuthorization, newCnonce, parseDigestChallenge, unsupportedChallenge, type DigestChallenge } from './digest';
 
 /** `none` for the always-open `/shelly`, `basic` for Gen1, `digest` for Gen2+. */
@@ -85,7 +86,7 @@ export class ShellyHttp {
     } catch (error) {
       // fetch() reports every network failure as "fetch failed"; the cause says which.
       const cause = (error as { cause?: { message?: unknown } }).cause;
-      throw new Error(typeof cause?.message === 'string' ? cause.message : (error as Error).message);
+      throw new Error(typeof cause?.message === 'string' ? cause.message : describeError(error));
     }
   }
 

@@ -129,7 +129,7 @@ function objectAt(parent: Json | undefined, key: string): Json | undefined {
 }
 
 function itemAt(list: unknown, index: number): Json | undefined {
-  const item = Array.isArray(list) ? list[index] : undefined;
+  const item: unknown = Array.isArray(list) ? list[index] : undefined;
   return isObject(item) ? item : undefined;
 }
 
