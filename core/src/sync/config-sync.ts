@@ -100,14 +100,6 @@ export class ConfigSync {
     return this.state.data.failedVersion === version;
   }
 
-  get pendingChanges(): Readonly<SyncState['data']['pending']> {
-    return this.state.data.pending;
-  }
-
-  get baseMetrics(): Readonly<Record<string, boolean>> | undefined {
-    return this.state.data.baseMetrics;
-  }
-
   /**
    * True when the server has held `metric` for this device: missing from the config in force, it was left out by an
    * operator's version (so it stays at `new_metrics_default`), not discovered.
