@@ -63,6 +63,7 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
       inUse
         ? new ConfigServerError('ECS_PORT_IN_USE', `port ${port} on ${host} is already in use`)
         : new ConfigServerError('ECS_LISTEN_FAILED', `cannot listen on ${host} port ${port}: ${error.message}`),
+      (error) => logger.error(`the server on ${host} port ${port}: ${error.message} (kept running)`),
     );
     if (authenticator.open) {
       logger.warn('no token is configured: the server is open, anyone who can reach it can read and change every config');

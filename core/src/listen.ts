@@ -4,13 +4,15 @@ import type { AddressInfo } from 'node:net';
 /**
  * Starts `server` on `host`:`port` and resolves with the address bound (port 0 picks a free one). A failure rejects
  * with what `failure` makes of it; `inUse` is true when another program holds the port (EADDRINUSE), so that
- * each program can name the setting to change.
+ * each program can name the setting to change. Errors once listening (an accept failing with EMFILE) go to
+ * `laterError`: an `error` event without a listener would end the process.
  */
 export function listen(
   server: Server,
   port: number,
   host: string,
   failure: (inUse: boolean, error: NodeJS.ErrnoException) => Error,
+  laterError: (error: NodeJS.ErrnoException) => void,
 ): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
@@ -19,6 +21,7 @@ export function listen(
     };
     const onListening = (): void => {
       server.off('error', onError);
+      server.on('error', laterError);
       resolve(server.address() as AddressInfo);
     };
     server.once('error', onError);

@@ -34,22 +34,23 @@ describe('listen', () => {
     await Promise.all(servers.filter((server) => server.listening).map((server) => new Promise((resolve) => server.close(resolve))));
   });
 
-  test('resolves with the bound port and leaves no listener of its own on the server', async () => {
+  test('resolves with the bound port; an error once listening goes to laterError instead of ending the process', async () => {
     const [server] = servers;
-    const counts = () => [server!.listenerCount('error'), server!.listenerCount('listening')];
-    const before = counts();
-    const address = await listen(server!, 0, '127.0.0.1', () => new Error('unexpected'));
+    const later: string[] = [];
+    const address = await listen(server!, 0, '127.0.0.1', () => new Error('unexpected'), (error) => later.push(String(error.code)));
     expect(address).toMatchObject({ address: '127.0.0.1', port: expect.any(Number) });
     expect(address.port).toBeGreaterThan(0);
-    expect(counts()).toEqual(before);
+    expect([server!.listenerCount('error'), server!.listenerCount('listening')]).toEqual([1, 0]);
+    server!.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }));
+    expect(later).toEqual(['EMFILE']);
   });
 
   test('a port in use, and an address not on this machine, reject with what the caller makes of them', async () => {
     const [first, second] = servers;
-    const { port } = await listen(first!, 0, '127.0.0.1', () => new Error('unexpected'));
+    const { port } = await listen(first!, 0, '127.0.0.1', () => new Error('unexpected'), () => undefined);
     const explain = (inUse: boolean, error: NodeJS.ErrnoException) => new Error(`${inUse ? 'in use' : 'failed'}: ${error.code}`);
-    await expect(listen(second!, port, '127.0.0.1', explain)).rejects.toThrow('in use: EADDRINUSE');
+    await expect(listen(second!, port, '127.0.0.1', explain, () => undefined)).rejects.toThrow('in use: EADDRINUSE');
     // 192.0.2.1 is TEST-NET-1: documentation only, on no interface of this machine.
-    await expect(listen(createServer(), 0, '192.0.2.1', explain)).rejects.toThrow('failed: EADDRNOTAVAIL');
+    await expect(listen(createServer(), 0, '192.0.2.1', explain, () => undefined)).rejects.toThrow('failed: EADDRNOTAVAIL');
   });
 });

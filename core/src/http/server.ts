@@ -4,6 +4,7 @@ import express from 'express';
 import { ExporterError, describeError } from '../errors';
 import type { Exporter } from '../exporter';
 import { listen } from '../listen';
+import type { Logger } from '../plugin-api';
 import { answerScrape, registerErrorHandlers, registerHealthRoute, registerManagementRoutes } from './app';
 
 export interface Listening {
@@ -38,11 +39,12 @@ export async function serve(exporter: Exporter): Promise<Listening> {
     port,
     address,
     'port',
+    exporter.logger,
   );
   let managementServer = metricsServer;
   if (!shared) {
     try {
-      managementServer = await serveOn(managementApp, reloadPort, address, 'reload_port');
+      managementServer = await serveOn(managementApp, reloadPort, address, 'reload_port', exporter.logger);
     } catch (error) {
       await close(metricsServer);
       throw error;
@@ -68,13 +70,19 @@ const HOW_TO_SET = {
   reload_port: "--reload-port, EDGE_METRICS_RELOAD_PORT or 'reload_port' in the config",
 };
 
-async function serveOn(handler: RequestListener, port: number, address: string, setting: keyof typeof HOW_TO_SET): Promise<Server> {
+async function serveOn(handler: RequestListener, port: number, address: string, setting: keyof typeof HOW_TO_SET, logger: Logger): Promise<Server> {
   const server = createServer(handler);
-  await listen(server, port, address, (inUse, error) => {
-    if (!inUse) return new ExporterError('EME_LISTEN_FAILED', `cannot listen on ${address}:${port} ('${setting}'): ${describeError(error)}`);
-    const hint = port === 9100 ? ' (9100 is also node_exporter\'s default)' : '';
-    return new ExporterError('EME_PORT_IN_USE', `port ${port} on ${address} is already in use${hint}: choose a free one with ${HOW_TO_SET[setting]}, or stop the program using it`);
-  });
+  await listen(
+    server,
+    port,
+    address,
+    (inUse, error) => {
+      if (!inUse) return new ExporterError('EME_LISTEN_FAILED', `cannot listen on ${address}:${port} ('${setting}'): ${describeError(error)}`);
+      const hint = port === 9100 ? ' (9100 is also node_exporter\'s default)' : '';
+      return new ExporterError('EME_PORT_IN_USE', `port ${port} on ${address} is already in use${hint}: choose a free one with ${HOW_TO_SET[setting]}, or stop the program using it`);
+    },
+    (error) => logger.error(`the listener on ${address}:${port} ('${setting}'): ${describeError(error)} (kept running)`),
+  );
   return server;
 }
 
