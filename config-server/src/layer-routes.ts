@@ -152,14 +152,16 @@ export function registerLayerRoutes(app: Express, context: AppContext): void {
     .get(async (req: Request, res: Response) => {
       const stored = await store.layer(await registeredDevice(req));
       res.set('ETag', etagFor(stored?.version ?? 0));
-      res.json({ device_id: String(req.params.deviceId), version: stored?.version ?? 0, config: stored?.body?.config ?? {} });
+      res.json({ device_id: String(req.params.deviceId), version: stored?.version ?? 0, config: stored?.body?.config ?? {}, discovered: stored?.body?.discovered ?? {} });
     })
     .put(readBody, async (req: Request, res: Response) => {
       const layer = await registeredDevice(req);
       const body = requestBody(req, ['json', 'yaml']);
       const problems = deviceLayerProblems(body, String(req.params.deviceId));
       if (problems.length > 0) throw new HttpError(400, `the layer of ${String(req.params.deviceId)} is invalid; nothing was stored`, { problems });
-      await writeLayer(req, res, layer, { body: { config: body as Record<string, unknown> } });
+      // What the device discovered stays as it is: this route writes the keys the device overrides.
+      const discovered = (await store.layer(layer))?.body?.discovered;
+      await writeLayer(req, res, layer, { body: { config: body as Record<string, unknown>, ...(discovered ? { discovered } : {}) } });
     })
     .all(methodNotAllowed('GET, HEAD, PUT'));
   layerRoutes('/config/:deviceId/layer', registeredDevice, (stored) => stored.body!.config);

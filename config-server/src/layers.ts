@@ -142,6 +142,34 @@ function changeLayer(layer: unknown, effective: unknown, wanted: unknown, depth:
   return !isPlainObject(layer) && Object.keys(result).length === 0 ? layer : result;
 }
 
+/**
+ * Moves the metrics a device reports for the first time (absent from `base`, the config the change was based on, and
+ * sent as `false`) out of its layer into `discovered`, which merges below the fleet layer: a discovery is a default,
+ * so a fleet or group value for that metric still reaches the device; a toggle the device makes is its own choice and
+ * stays on top. A discovered metric that `wanted` leaves out, or that the device layer now sets, is dropped.
+ */
+export function splitDiscovered(
+  layer: Config,
+  before: { layer: Config; discovered: Record<string, boolean> },
+  base: Config,
+  wanted: Config,
+): { layer: Config; discovered: Record<string, boolean> } {
+  const mapOf = (value: unknown): Record<string, unknown> => (isPlainObject(value) ? value : {});
+  const [wantedMetrics, baseMetrics, ownBefore] = [mapOf(wanted.metrics), mapOf(base.metrics), mapOf(before.layer.metrics)];
+  const metrics = isPlainObject(layer.metrics) ? { ...layer.metrics } : undefined;
+  const discovered = Object.fromEntries(
+    Object.entries(before.discovered).filter(([name]) => Object.hasOwn(wantedMetrics, name) && !Object.hasOwn(metrics ?? {}, name)),
+  );
+  for (const [name, value] of Object.entries(metrics ?? {})) {
+    if (value !== false || Object.hasOwn(baseMetrics, name) || Object.hasOwn(ownBefore, name)) continue;
+    discovered[name] = false;
+    delete metrics![name];
+  }
+  if (!metrics) return { layer, discovered };
+  const { metrics: _old, ...rest } = layer;
+  return { layer: Object.keys(metrics).length > 0 || isPlainObject(before.layer.metrics) ? { ...rest, metrics } : rest, discovered };
+}
+
 /** `*` and `?` glob over a device id, as a regular expression matching the whole id. */
 export function globRegExp(glob: string): RegExp {
   const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
@@ -166,8 +194,11 @@ export function mergeOrder<T extends { name: string; priority: number }>(groups:
 export function configDiff(before: Config, after: Config): Array<{ key: string; before?: unknown; after?: unknown }> {
   const changes: Array<{ key: string; before?: unknown; after?: unknown }> = [];
   const walk = (a: unknown, b: unknown, depth: number, path: string): void => {
-    if (depth > 0 && isPlainObject(a) && isPlainObject(b)) {
-      for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) walk(a[key], b[key], depth - 1, `${path}.${key}`);
+    // A map on one side only (labels added where there were none) is listed entry by entry too.
+    const left = a === undefined && isPlainObject(b) ? {} : a;
+    const right = b === undefined && isPlainObject(a) ? {} : b;
+    if (depth > 0 && isPlainObject(left) && isPlainObject(right)) {
+      for (const key of new Set([...Object.keys(left), ...Object.keys(right)])) walk(left[key], right[key], depth - 1, `${path}.${key}`);
       return;
     }
     if (sameValue(a, b)) return;

@@ -79,6 +79,8 @@ export interface LayerBody {
   config: Config;
   selector?: Selector;
   priority?: number;
+  /** A device layer's discovered metrics (all `false`), merged below the fleet layer. */
+  discovered?: Record<string, boolean>;
 }
 
 export interface LayerVersion {

@@ -10,6 +10,7 @@ import {
   mergeOrder,
   sameConfig,
   selects,
+  splitDiscovered,
   type Config,
   type DeviceAttributes,
   type LayerName,
@@ -155,6 +156,8 @@ interface DeviceRecord {
   tags: Record<string, string>;
   /** Its own layer's config and version (0: none yet). */
   layer: Config;
+  /** Metrics it discovered, below the fleet layer (see `splitDiscovered`). */
+  discovered: Record<string, boolean>;
   layer_version: number;
   /** The effective config it is served now, and its revision. */
   revision: number;
@@ -270,6 +273,7 @@ class LayerView {
     const attributes = attributesOf(device);
     const versions: Record<string, number> = {};
     const layers: Array<{ layer: LayerName; config: Config }> = [];
+    if (Object.keys(device.discovered).length > 0) layers.push({ layer: 'device', config: { metrics: device.discovered } });
     const fleetVersion = this.versionFor(device.device_id, 'fleet');
     const fleet = this.body('fleet', fleetVersion);
     if (fleet) {
@@ -451,20 +455,22 @@ export class SqliteStore implements Store {
         device_type: typeof wanted.device_type === 'string' ? wanted.device_type : null,
         tags: {},
         layer: {},
+        discovered: {},
         layer_version: 0,
         revision: 0,
         effective: undefined,
       };
       // What the change is based on: what the device is served, or for a new device what the fleet and groups give.
       const base = known ? (isPlainObject(known.effective) ? known.effective : {}) : view.effective(device).config;
-      const layer = deviceLayerAfter(device.layer, base, wanted);
+      const { layer, discovered } = splitDiscovered(deviceLayerAfter(device.layer, base, wanted), device, base, wanted);
       const now = Date.now();
       if (!known) this.statements.addDevice.run(deviceId, now);
       let layerVersion = device.layer_version;
-      if (!known || !sameConfig(layer, device.layer)) {
-        layerVersion = this.addLayerVersion(deviceLayer(deviceId), device.layer_version, { config: layer }, change, null);
+      if (!known || !sameConfig(layer, device.layer) || !sameConfig(discovered, device.discovered)) {
+        const body: LayerBody = { config: layer, ...(Object.keys(discovered).length > 0 ? { discovered } : {}) };
+        layerVersion = this.addLayerVersion(deviceLayer(deviceId), device.layer_version, body, change, null);
       }
-      const next = { ...device, device_type: known?.device_type ?? null, layer, layer_version: layerVersion };
+      const next = { ...device, device_type: known?.device_type ?? null, layer, discovered, layer_version: layerVersion };
       const { config } = view.effective(next);
       if (known && sameConfig(config, known.effective)) return { result: { version: known.revision, outcome: 'unchanged' as const, layerVersion }, changed: [] };
       const problems = effectiveProblems(config);
@@ -872,6 +878,7 @@ function toRecord(row: RecordRow): DeviceRecord {
     device_type: row.device_type,
     tags: JSON.parse(row.tags) as Record<string, string>,
     layer: isPlainObject(body?.config) ? body.config : {},
+    discovered: body?.discovered ?? {},
     layer_version: row.layer_version ?? 0,
     revision: row.revision,
     effective: JSON.parse(row.effective) as unknown,
