@@ -403,6 +403,10 @@ export class SqliteStore implements Store {
         "SELECT id FROM rollouts WHERE layer = ? AND state IN ('running', 'halted')",
       ),
       rollout: db.prepare<[number], RolloutRow>('SELECT * FROM rollouts WHERE id = ?'),
+      runningRolloutsOf: db.prepare<[string], { id: number }>(
+        `SELECT r.id FROM rollouts r JOIN rollout_devices d ON d.rollout_id = r.id
+          WHERE d.device_id = ? AND r.state = 'running' AND d.step = r.step`,
+      ),
       runningRollouts: db.prepare<[], { id: number; next_step_at: number }>(
         "SELECT id, next_step_at FROM rollouts WHERE state = 'running' ORDER BY id",
       ),
@@ -644,17 +648,20 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const rollout = this.statements.rollout.get(id);
       if (!rollout || rollout.state !== 'running' || (rollout.next_step_at ?? 0) > now) return { result: rollout && this.rolloutState(id), changed: [] };
-      const devices = this.statements.rolloutDevices.all(id);
-      const inStep = devices.filter((device) => device.step === rollout.step);
-      const failed = inStep.filter((device) => this.outcome(device)?.apply_status === 'failed').length;
-      const percent = failedPercent(failed, inStep.length);
-      if (percent > rollout.max_failed_percent) {
-        const reason = `${failed} of ${inStep.length} device(s) of step ${rollout.step} failed to apply (${percent.toFixed(1)} % > ${rollout.max_failed_percent} %)`;
-        this.statements.updateRollout.run('halted', rollout.step, null, reason, now, id);
-        return { result: this.rolloutState(id), changed: [] };
-      }
+      if (this.haltIfFailing(rollout, now)) return { result: this.rolloutState(id), changed: [] };
       return this.nextStep(rollout, now);
     });
+  }
+
+  /** Halts a running rollout whose current step has more failures than it allows; true when it did. */
+  private haltIfFailing(rollout: RolloutRow, now: number): boolean {
+    const inStep = this.statements.rolloutDevices.all(rollout.id).filter((device) => device.step === rollout.step);
+    const failed = inStep.filter((device) => this.outcome(device)?.apply_status === 'failed').length;
+    const percent = failedPercent(failed, inStep.length);
+    if (percent <= rollout.max_failed_percent) return false;
+    const reason = `${failed} of ${inStep.length} device(s) of step ${rollout.step} failed to apply (${percent.toFixed(1)} % > ${rollout.max_failed_percent} %)`;
+    this.statements.updateRollout.run('halted', rollout.step, null, reason, now, rollout.id);
+    return true;
   }
 
   async rolloutAction(id: number, action: RolloutAction, change: Change): Promise<RolloutState> {
@@ -776,6 +783,10 @@ export class SqliteStore implements Store {
         now,
         deviceId,
       );
+      // A failure halts a rollout as soon as its step passes the threshold, without waiting for the step's end.
+      if (report.status === 'failed') {
+        for (const { id } of this.statements.runningRolloutsOf.all(deviceId)) this.haltIfFailing(this.statements.rollout.get(id)!, now);
+      }
       const retyped = report.device_type !== undefined && report.device_type !== before.device_type;
       const changed = retyped ? this.refresh([deviceId], { source: 'device', address: fromAddress }, 'device_type reported') : [];
       return { result: toDeviceSummary(this.statements.device.get(deviceId)!), changed };
