@@ -22,7 +22,7 @@ export const HISTORY_MAX = 1000;
 
 /** GET and PUT /config/{device_id}, GET /config/{device_id}/history. */
 export function registerConfigRoutes(app: Express, context: AppContext): void {
-  const { store, notifier, metrics, logger } = context;
+  const { store, notifier, logger } = context;
   const readBody = express.text({ type: [...JSON_TYPES, ...YAML_TYPES], limit: context.bodyLimitBytes });
 
   app
@@ -74,7 +74,6 @@ export function registerConfigRoutes(app: Express, context: AppContext): void {
         (currentVersion) => checkPreconditions(req, deviceId, currentVersion),
       );
       if (outcome !== 'unchanged') {
-        metrics.versionsCreated.inc({ source });
         logger.info(`${deviceId}: stored version ${version} (source ${source}, from ${address})`);
       }
       res.set('ETag', etagFor(version));

@@ -21,13 +21,6 @@ export interface Selector {
   tags?: Record<string, string>;
 }
 
-export interface Group {
-  name: string;
-  selector: Selector;
-  priority: number;
-  config: Config;
-}
-
 /** What a selector looks at: the device's id, its reported type and its operator-set tags. */
 export interface DeviceAttributes {
   device_id: string;

@@ -1,5 +1,4 @@
 import { isPlainObject } from './layers';
-import type { RolloutPlan } from './store-api';
 
 const PLAN_KEYS = new Set(['steps', 'wait_s', 'max_failed_percent']);
 /** A day: a longer wait is more likely a mistake (milliseconds typed as seconds) than a plan. */
@@ -32,8 +31,4 @@ export function rolloutPlanProblems(raw: unknown): string[] {
     problems.push('rollout.max_failed_percent: must be a number from 0 to 100');
   }
   return problems;
-}
-
-export function isRolloutPlan(raw: unknown): raw is RolloutPlan {
-  return rolloutPlanProblems(raw).length === 0;
 }

@@ -47,14 +47,18 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
   const authenticator = new Authenticator(options.adminToken, deviceTokens);
   const store = new SqliteStore(options.dbPath);
   const notifier = new ChangeNotifier();
+  const metrics = createServerMetrics(store, notifier);
   // Every write that changes devices' effective configs wakes their long-polls, whichever layer it was.
-  store.onEffectiveChange((deviceIds) => deviceIds.forEach((deviceId) => notifier.notify(deviceId)));
+  store.onEffectiveChange((deviceIds, source) => {
+    metrics.versionsCreated.inc({ source }, deviceIds.length);
+    deviceIds.forEach((deviceId) => notifier.notify(deviceId));
+  });
   const rollouts = new RolloutTimer(store, logger);
   const app = createApp({
     store,
     notifier,
     authenticator,
-    metrics: createServerMetrics(store, notifier),
+    metrics,
     rollouts,
     logger,
     maxWaitSeconds: options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS,

@@ -56,8 +56,8 @@ export interface Store {
   devices(): Promise<DeviceSummary[]>;
   deviceCount(): Promise<number>;
   failedDeviceCount(): Promise<number>;
-  /** Calls `listener` with the devices whose effective config changed, after each write that changed any. */
-  onEffectiveChange(listener: (deviceIds: readonly string[]) => void): void;
+  /** Calls `listener` with the devices whose effective config changed (one new version each), after each write that changed any. */
+  onEffectiveChange(listener: (deviceIds: readonly string[], source: ChangeSource) => void): void;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -313,7 +313,7 @@ function attributesOf(device: DeviceRecord): DeviceAttributes {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
-  private readonly listeners: Array<(deviceIds: readonly string[]) => void> = [];
+  private readonly listeners: Array<(deviceIds: readonly string[], source: ChangeSource) => void> = [];
 
   constructor(readonly path: string) {
     let db: Database.Database | undefined;
@@ -483,7 +483,7 @@ export class SqliteStore implements Store {
       }
       const version = this.addRevision(deviceId, device.revision, config, change, `device v${layerVersion}`);
       return { result: { version, outcome: known ? ('updated' as const) : ('created' as const), layerVersion }, changed: [deviceId] };
-    });
+    }, change.source);
   }
 
   async effective(deviceId: string): Promise<Effective | undefined> {
@@ -548,7 +548,7 @@ export class SqliteStore implements Store {
           throw new HttpError(409, `rollout ${active.id} of ${layer} is under way: resume, abort or roll it back first (POST /rollouts/${active.id}/...)`, { rollout: active.id });
         }
         return this.storeLayer(layer, body, change, options, current ?? 0);
-      });
+      }, change.source);
     } catch (error) {
       if (error instanceof DryRun) return error.result;
       throw error;
@@ -628,7 +628,7 @@ export class SqliteStore implements Store {
       if (!this.statements.tags.get(deviceId)) return { result: undefined, changed: [] };
       this.statements.setTags.run(JSON.stringify(tags), deviceId);
       return { result: tags, changed: this.refresh([deviceId], change, 'tags') };
-    });
+    }, change.source);
   }
 
   async tags(deviceId: string): Promise<Record<string, string> | undefined> {
@@ -650,7 +650,7 @@ export class SqliteStore implements Store {
       if (!rollout || rollout.state !== 'running' || (rollout.next_step_at ?? 0) > now) return { result: rollout && this.rolloutState(id), changed: [] };
       if (this.haltIfFailing(rollout, now)) return { result: this.rolloutState(id), changed: [] };
       return this.nextStep(rollout, now);
-    });
+    }, 'admin');
   }
 
   /** Halts a running rollout whose current step has more failures than it allows; true when it did. */
@@ -690,7 +690,7 @@ export class SqliteStore implements Store {
       const { changed } = this.storeLayer(rollout.layer, body, change, { precondition: () => undefined, note: `rollback of rollout ${id}` }, current);
       this.statements.updateRollout.run('rolled_back', rollout.step, null, 'rolled back by an operator', now, id);
       return { result: this.rolloutState(id), changed };
-    });
+    }, change.source);
   }
 
   /** Reaches the rollout's next step now, or completes it after its last. */
@@ -790,7 +790,7 @@ export class SqliteStore implements Store {
       const retyped = report.device_type !== undefined && report.device_type !== before.device_type;
       const changed = retyped ? this.refresh([deviceId], { source: 'device', address: fromAddress }, 'device_type reported') : [];
       return { result: toDeviceSummary(this.statements.device.get(deviceId)!), changed };
-    });
+    }, 'device');
   }
 
   async device(deviceId: string): Promise<DeviceSummary | undefined> {
@@ -810,7 +810,7 @@ export class SqliteStore implements Store {
     return this.statements.failedCount.get()!.count;
   }
 
-  onEffectiveChange(listener: (deviceIds: readonly string[]) => void): void {
+  onEffectiveChange(listener: (deviceIds: readonly string[], source: ChangeSource) => void): void {
     this.listeners.push(listener);
   }
 
@@ -822,10 +822,13 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 
-  /** Runs `work` in an immediate transaction, then tells the listeners which devices' effective configs changed. */
-  private write<T>(work: () => { result: T; changed: string[] }): T {
+  /**
+   * Runs `work` in an immediate transaction, then tells the listeners which devices' effective configs it changed
+   * (each got one new version) and who made the change.
+   */
+  private write<T>(work: () => { result: T; changed: string[] }, source: ChangeSource): T {
     const { result, changed } = this.db.transaction(work).immediate();
-    if (changed.length > 0) for (const listener of this.listeners) listener(changed);
+    if (changed.length > 0) for (const listener of this.listeners) listener(changed, source);
     return result;
   }
 

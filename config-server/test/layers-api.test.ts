@@ -170,6 +170,15 @@ describe('layers: fleet, groups, device', () => {
     expect((await request(base, '/config/edge-01/history')).json().versions).toHaveLength(1);
   });
 
+  it('counts one new version for each device a layer change alters', async () => {
+    const { base } = await startServer();
+    await fleetOf({ base } as RunningServer, { 'a-1': 'host', 'a-2': 'host', 'b-1': 'host' });
+    const created = async () => Number(/^config_server_config_versions_created_total\{source="admin"\} (\d+)$/m.exec((await request(base, '/metrics')).text)?.[1] ?? 0);
+    const before = await created();
+    await put(base, '/groups/a', { selector: { device_id: 'a-*' }, config: { interval: 3 } });
+    expect(await created()).toBe(before + 2);
+  });
+
   it('warns about a selector that matches nothing, and allows it', async () => {
     const { base } = await startServer();
     await put(base, '/config/edge-01', { device_type: 'host' });
