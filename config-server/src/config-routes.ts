@@ -33,12 +33,13 @@ export function registerConfigRoutes(app: Express, context: AppContext): void {
       if (!type) throw new HttpError(406, `a config is served as ${CONFIG_TYPES.join(', ')}`);
       const wait = waitSeconds(req, context.maxWaitSeconds);
       const ifNoneMatch = req.get('If-None-Match');
+      const generation = notifier.generation(deviceId);
       let current = await store.current(deviceId);
       if (!current) throw new HttpError(404, `no config for device ${deviceId}; PUT /config/${deviceId} creates it`);
       if (requestSource(req, res) === 'device') await store.recordSeen(deviceId, clientAddress(req));
       // Hold the request only while the client already has the current version: otherwise it needs it now.
       if (wait > 0 && ifNoneMatch !== undefined && noneMatchHits(ifNoneMatch, current.version)) {
-        const reason = await notifier.wait(deviceId, wait * 1000, signalOnClose(res));
+        const reason = await notifier.wait(deviceId, wait * 1000, signalOnClose(res), generation);
         if (reason === 'aborted') return;
         if (reason === 'closing') res.set('Connection', 'close');
         current = (await store.current(deviceId)) ?? current;
