@@ -4,6 +4,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import type { AppContext } from './app';
 import { HttpError } from './errors';
 import { etagFor, ifMatchHolds, noneMatchHits } from './etag';
+import { dryRunParam, preview } from './dry-run';
 import {
   clientAddress,
   JSON_TYPES,
@@ -68,12 +69,18 @@ export function registerConfigRoutes(app: Express, context: AppContext): void {
       }
       const source = requestSource(req, res);
       const address = clientAddress(req);
-      const { version, outcome } = await store.writeDeviceConfig(
+      const dryRun = dryRunParam(req);
+      const { version, outcome, preview: dryRunResult } = await store.writeDeviceConfig(
         deviceId,
         config as Record<string, unknown>,
         { source, address },
         (currentVersion) => checkPreconditions(req, deviceId, currentVersion),
+        dryRun,
       );
+      if (dryRunResult) {
+        res.json(preview(dryRunResult));
+        return;
+      }
       if (outcome !== 'unchanged') {
         logger.info(`${deviceId}: stored version ${version} (source ${source}, from ${address})`);
       }

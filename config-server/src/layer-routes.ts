@@ -11,9 +11,10 @@ import {
   tagsProblems,
   type ParsedLayerChange,
 } from './layer-bodies';
+import { dryRunParam, preview } from './dry-run';
 import { isPlainObject } from './layers';
 import { clientAddress, JSON_TYPES, limitParam, methodNotAllowed, requestBody, requestSource, requireAdmin, YAML_TYPES } from './requests';
-import type { LayerKey, LayerVersion, LayerWriteResult } from './store-api';
+import type { LayerKey, LayerVersion } from './store-api';
 
 /**
  * The layers: GET/PUT /fleet, GET/PUT/DELETE /groups/{name}, GET /groups, GET /groups/{name}/devices, the device's
@@ -232,13 +233,6 @@ function groupLayer(req: Request): LayerKey {
   return `group:${name}`;
 }
 
-/** `?dry_run=true|false`; 400 for anything else. */
-function dryRunParam(req: Request): boolean {
-  const raw = req.query.dry_run;
-  if (raw === undefined || raw === 'false' || raw === '0') return false;
-  if (raw === 'true' || raw === '1' || raw === '') return true;
-  throw new HttpError(400, `dry_run must be true or false, not ${JSON.stringify(raw)}`);
-}
 
 /** If-Match on the layer's version, If-None-Match: * to create only; 412 when they fail. */
 function checkLayerPreconditions(req: Request, layer: LayerKey, current: number | undefined): void {
@@ -250,18 +244,4 @@ function checkLayerPreconditions(req: Request, layer: LayerKey, current: number 
   if (ifNoneMatch !== undefined && noneMatchHits(ifNoneMatch, current)) {
     throw new HttpError(412, `${layer} already has version ${current} (If-None-Match ${ifNoneMatch})`, { current_version: current });
   }
-}
-
-/** The answer to a dry run: every affected device, whether it stays valid, and what the server cannot check. */
-function preview(result: LayerWriteResult): Record<string, unknown> {
-  return {
-    dry_run: true,
-    layer: result.layer,
-    version: result.version,
-    changed: result.changed,
-    valid: result.affected.every((device) => device.valid),
-    invalid_devices: result.affected.filter((device) => !device.valid).map((device) => device.device_id),
-    devices: result.affected,
-    warnings: result.warnings,
-  };
 }

@@ -14,13 +14,15 @@ export interface Store {
   /**
    * A device's whole config as the device (or an operator) wants it: only what differs from the effective config it
    * is based on goes into the device layer (see `deviceLayerAfter`). `precondition` sees the current revision.
+   * With `dryRun` nothing is stored and `preview` says what would change.
    */
   writeDeviceConfig(
     deviceId: string,
     wanted: Config,
     change: Change,
     precondition: (currentRevision: number | undefined) => void,
-  ): Promise<{ version: number; outcome: WriteOutcome; layerVersion: number }>;
+    dryRun?: boolean,
+  ): Promise<DeviceWriteResult>;
   /** The effective config with the layer that set each key. */
   effective(deviceId: string): Promise<Effective | undefined>;
 
@@ -229,3 +231,13 @@ export interface ApplyState {
 }
 
 export type WriteOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface DeviceWriteResult {
+  /** The device's version after the write (its effective config's revision). */
+  version: number;
+  outcome: WriteOutcome;
+  /** The device layer's version after the write. */
+  layerVersion: number;
+  /** With a dry run: what would change; nothing was stored. */
+  preview?: LayerWriteResult;
+}

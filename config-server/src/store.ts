@@ -18,6 +18,7 @@ import {
 import { failedPercent, reachedBy } from './rollout-plan';
 import type {
   Change,
+  DeviceWriteResult,
   ChangeSource,
   ConfigVersion,
   DeviceMembership,
@@ -34,7 +35,6 @@ import type {
   RolloutDeviceState,
   RolloutState,
   Store,
-  WriteOutcome,
 } from './store-api';
 
 export type { ApplyState, ChangeSource, ConfigVersion, DeviceSummary, WriteOutcome } from './store-api';
@@ -244,6 +244,19 @@ class DryRun {
   constructor(readonly result: LayerWriteResult) {}
 }
 
+/** What a dry run shows of one device whose effective config goes from `before` to `after`. */
+function devicePreview(device: DeviceRecord, after: Config): DevicePreview {
+  const before = isPlainObject(device.effective) ? device.effective : {};
+  const problems = effectiveProblems(after);
+  return {
+    device_id: device.device_id,
+    changes: configDiff(before, after),
+    valid: problems.length === 0,
+    problems,
+    warnings: effectiveWarnings(before, after, device.device_type),
+  };
+}
+
 /**
  * The fleet and group layers as a device sees them: the current version of each, unless a rollout pins the device
  * to an older one. Layer bodies are read once per version.
@@ -448,8 +461,24 @@ export class SqliteStore implements Store {
     wanted: Config,
     change: Change,
     precondition: (currentRevision: number | undefined) => void,
-  ): Promise<{ version: number; outcome: WriteOutcome; layerVersion: number }> {
-    return this.write<{ version: number; outcome: WriteOutcome; layerVersion: number }>(() => {
+    dryRun = false,
+  ): Promise<DeviceWriteResult> {
+    try {
+      return this.writeDevice(deviceId, wanted, change, precondition, dryRun);
+    } catch (error) {
+      if (error instanceof DryRun) return { version: 0, outcome: 'unchanged', layerVersion: 0, preview: error.result };
+      throw error;
+    }
+  }
+
+  private writeDevice(
+    deviceId: string,
+    wanted: Config,
+    change: Change,
+    precondition: (currentRevision: number | undefined) => void,
+    dryRun: boolean,
+  ): DeviceWriteResult {
+    return this.write<DeviceWriteResult>(() => {
       const known = this.record(deviceId);
       precondition(known?.revision);
       const view = this.view();
@@ -476,6 +505,11 @@ export class SqliteStore implements Store {
       }
       const next = { ...device, device_type: known?.device_type ?? null, layer, discovered, layer_version: layerVersion };
       const { config } = view.effective(next);
+      if (dryRun) {
+        const changed = !known || !sameConfig(config, known.effective);
+        const affected = changed ? [devicePreview(device, config)] : [];
+        throw new DryRun({ layer: deviceLayer(deviceId), version: layerVersion, changed, dry_run: true, affected, warnings: [] });
+      }
       if (known && sameConfig(config, known.effective)) return { result: { version: known.revision, outcome: 'unchanged' as const, layerVersion }, changed: [] };
       const problems = effectiveProblems(config);
       if (problems.length > 0) {
@@ -581,17 +615,7 @@ export class SqliteStore implements Store {
       const { config } = view.effective(device);
       return sameConfig(config, device.effective) ? [] : [{ device, config }];
     });
-    const affected: DevicePreview[] = updates.map(({ device, config }) => {
-      const old = isPlainObject(device.effective) ? device.effective : {};
-      const problems = effectiveProblems(config);
-      return {
-        device_id: device.device_id,
-        changes: configDiff(old, config),
-        valid: problems.length === 0,
-        problems,
-        warnings: effectiveWarnings(old, config, device.device_type),
-      };
-    });
+    const affected = updates.map(({ device, config }) => devicePreview(device, config));
     const result: LayerWriteResult = { layer, version, changed: true, dry_run: options.dryRun === true, affected, warnings };
     if (options.dryRun) throw new DryRun(result);
     const invalid = affected.filter((device) => !device.valid);

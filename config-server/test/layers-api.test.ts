@@ -230,6 +230,23 @@ describe('preview (?dry_run=true)', () => {
     expect(await etag(base, 'a-1')).toBe(tagBefore);
   });
 
+  it("previews a device's own PUT /config/{id} without storing it", async () => {
+    const { base } = await startServer();
+    await put(base, '/fleet', { interval: 5 });
+    await put(base, '/config/edge-01', { device_type: 'host' });
+    const current = await request(base, '/config/edge-01');
+    const response = await put(base, '/config/edge-01?dry_run=true', { ...current.json(), interval: 1, labels: { rack: 'b7' } });
+    expect(response.json()).toMatchObject({
+      dry_run: true,
+      layer: 'device:edge-01',
+      changed: true,
+      valid: true,
+      devices: [{ device_id: 'edge-01', changes: [{ key: 'interval', before: 5, after: 1 }, { key: 'labels.rack', after: 'b7' }] }],
+    });
+    expect((await request(base, '/config/edge-01')).headers.etag).toBe(current.headers.etag);
+    expect((await request(base, '/config/edge-01/layer')).json().version).toBe(1);
+  });
+
   it('refuses a change that makes an affected device invalid, listing it; the preview shows why', async () => {
     const { base } = await startServer();
     const many = (prefix: string) => Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`${prefix}${i}`, true]));
