@@ -89,16 +89,24 @@ function heapRows(results) {
   );
 }
 
-function configServerRows(results) {
+function configServerRows({ fleets, registered }) {
   const rows = [];
-  for (const result of Object.values(results)) {
+  for (const result of Object.values(fleets)) {
     const subject = `${number(result.devices)} devices`;
     const reach = ['  PUT on each → all have it', subject, ms(result.allReceivedMs), `median device ${ms(result.medianReceivedMs)}; all reported applied: ${ms(result.allAppliedMs)}`];
+    const group = ['  one group change → all have it', subject, ms(result.groupAllReceivedMs), `median device ${ms(result.groupMedianReceivedMs)}; PUT on each: ${ms(result.allReceivedMs)}`];
     rows.push(
       plain('long-polls held at once', subject, number(result.held), `all held ${number(result.holdSeconds, 2)} s after the first; server RSS ${mib(result.serverRssWhileHoldingBytes)}`),
       result.devices >= 1000 ? judged(...reach, TARGETS.configReachMs, result.allReceivedMs) : plain(...reach),
+      result.devices >= 1000 ? judged(...group, TARGETS.groupReachMs, result.groupAllReceivedMs) : plain(...group),
     );
   }
+  const subject = `${number(registered.devices)} registered devices`;
+  const judgedAtScale = (row, value) => (registered.devices >= 10_000 ? judged(...row, TARGETS.layerQueryMs, value) : plain(...row));
+  rows.push(
+    judgedAtScale(['preview of a fleet change', subject, ms(registered.previewMs), `${number(registered.affected)} devices affected; median of 3; server RSS ${mib(registered.serverRssBytes)}`], registered.previewMs),
+    judgedAtScale(['group membership listing', subject, ms(registered.membershipMs), `${number(registered.members)} members; median of 3`], registered.membershipMs),
+  );
   return rows;
 }
 

@@ -3,7 +3,10 @@
 // If-None-Match, as the exporter does); then an operator changes the config of every device (one PUT each,
 // a few at a time) and each device, once its long-poll answers with the new version, reports it applied.
 // Figures: how many long-polls the server held at once (its own config_server_long_polls gauge), its memory
-// then, and the time from the first PUT to the last device having the new config and having reported it.
+// then, and the time from the first PUT to the last device having the new config and having reported it. Then one
+// group change for all of them (a single PUT /groups/{name}) and the time until the last device has it. Apart from
+// that, with many registered devices (no long-polls): the time of a fleet change's preview (?dry_run=true) and of a
+// group's membership listing.
 
 const { randomBytes } = require('node:crypto');
 const { mkdir, writeFile } = require('node:fs/promises');
@@ -20,6 +23,10 @@ const WAIT_SECONDS = 55;
 const HOLD_TIMEOUT_MS = 120_000;
 const INITIAL_CONFIG = { device_type: 'host', interval: 5 };
 const CHANGED_CONFIG = { device_type: 'host', interval: 10 };
+/** A group over every simulated device, changing a key no device sets itself. */
+const GROUP_CHANGE = { selector: { device_id: 'device-*' }, priority: 10, config: { labels: { ring: 'all' } } };
+/** Timed layer reads are repeated and the median reported. */
+const LAYER_RUNS = 3;
 
 /** Runs `task` on every item with at most `concurrency` running at once. */
 async function inPool(items, concurrency, task) {
@@ -54,9 +61,9 @@ async function heldLongPolls(server, agent) {
  * A device that runs version 1: long-polls its config until it gets `version`, then reports it applied; returns
  * when each happened, in ms after the change started.
  */
-async function followUntil(device, version, server, agent, changeStartedAt) {
+async function followUntil(device, version, server, agent, changeStartedAt, fromVersion = 1) {
   const headers = { Authorization: `Bearer ${device.token}`, 'X-Config-Source': 'device' };
-  let etag = '"1"';
+  let etag = `"${fromVersion}"`;
   while (etag !== `"${version}"`) {
     const response = await expectStatus([200, 304], `${server.baseUrl}/config/${device.id}?wait=${WAIT_SECONDS}`, {
       headers: { ...headers, 'If-None-Match': etag },
@@ -110,6 +117,14 @@ async function fleet(deviceCount, { workDir, options, log }) {
     );
     const [outcomes, putsDoneMs] = await Promise.all([Promise.all(following), puts.then(() => performance.now() - changeStartedAt)]);
     const received = outcomes.map((outcome) => outcome.receivedMs);
+
+    // One group change for the whole fleet: a single PUT, every long-poll woken with version 3.
+    let groupStartedAt;
+    const followingGroup = devices.map((device) => followUntil(device, 3, server, deviceAgent, () => groupStartedAt, 2));
+    while ((await heldLongPolls(server, adminAgent)) < deviceCount) await new Promise((resolve) => setTimeout(resolve, 50));
+    groupStartedAt = performance.now();
+    await expectStatus(200, `${server.baseUrl}/groups/all`, { method: 'PUT', headers: json, body: JSON.stringify(GROUP_CHANGE), agent: adminAgent });
+    const groupReceived = (await Promise.all(followingGroup)).map((outcome) => outcome.receivedMs);
     const result = {
       devices: deviceCount,
       held,
@@ -119,8 +134,10 @@ async function fleet(deviceCount, { workDir, options, log }) {
       allReceivedMs: Math.max(...received),
       medianReceivedMs: median(received),
       allAppliedMs: Math.max(...outcomes.map((outcome) => outcome.appliedMs)),
+      groupAllReceivedMs: Math.max(...groupReceived),
+      groupMedianReceivedMs: median(groupReceived),
     };
-    log(`config server, ${deviceCount} devices: ${held} long-polls held; a change on all reached all in ${result.allReceivedMs.toFixed(0)} ms, all reported applied in ${result.allAppliedMs.toFixed(0)} ms`);
+    log(`config server, ${deviceCount} devices: ${held} long-polls held; a change on all reached all in ${result.allReceivedMs.toFixed(0)} ms, all reported applied in ${result.allAppliedMs.toFixed(0)} ms; one group change reached all in ${result.groupAllReceivedMs.toFixed(0)} ms`);
     return result;
   } finally {
     deviceAgent.destroy();
@@ -129,10 +146,54 @@ async function fleet(deviceCount, { workDir, options, log }) {
   }
 }
 
+/** The median time of `runs` calls of `task`, in ms. */
+async function medianMs(runs, task) {
+  const times = [];
+  for (let run = 0; run < runs; run++) {
+    const startedAt = performance.now();
+    await task();
+    times.push(performance.now() - startedAt);
+  }
+  return median(times);
+}
+
+/** Many registered devices, none polling: how long a fleet change's preview and a group's membership listing take. */
+async function registered(deviceCount, { workDir, options, log }) {
+  const dir = join(workDir, `config-server-registered-${deviceCount}`);
+  await mkdir(dir, { recursive: true });
+  const devices = Array.from({ length: deviceCount }, (_, index) => ({ id: `device-${index}`, token: randomBytes(16).toString('hex') }));
+  const server = await startServer(dir, devices, options.nodeArgs);
+  const agent = new Agent({ keepAlive: true, maxSockets: options.putConcurrency });
+  try {
+    const json = { ...server.admin, 'Content-Type': 'application/json' };
+    await inPool(devices, options.putConcurrency, (device) =>
+      expectStatus(201, `${server.baseUrl}/config/${device.id}`, { method: 'PUT', headers: json, body: JSON.stringify(INITIAL_CONFIG), agent }),
+    );
+    // A tenth of the fleet: device-1, device-10…device-19, device-100…
+    await expectStatus(200, `${server.baseUrl}/groups/tenth`, { method: 'PUT', headers: json, body: JSON.stringify({ selector: { device_id: 'device-1*' }, config: { interval: 15 } }), agent });
+    let affected = 0;
+    const previewMs = await medianMs(LAYER_RUNS, async () => {
+      const { body } = await expectStatus(200, `${server.baseUrl}/fleet?dry_run=true`, { method: 'PUT', headers: json, body: JSON.stringify({ interval: 30, labels: { site: 'hq' } }), agent });
+      affected = JSON.parse(body).devices.length;
+    });
+    let members = 0;
+    const membershipMs = await medianMs(LAYER_RUNS, async () => {
+      const { body } = await expectStatus(200, `${server.baseUrl}/groups/tenth/devices`, { headers: server.admin, agent });
+      members = JSON.parse(body).devices.length;
+    });
+    const { rssBytes } = memory(server.pid);
+    log(`config server, ${deviceCount} registered devices: preview of a fleet change (${affected} affected) ${previewMs.toFixed(0)} ms, membership of a group (${members}) ${membershipMs.toFixed(0)} ms`);
+    return { devices: deviceCount, previewMs, affected, membershipMs, members, serverRssBytes: rssBytes };
+  } finally {
+    agent.destroy();
+    await server.stop();
+  }
+}
+
 async function configServer(context) {
-  const results = {};
-  for (const count of context.options.fleetSizes) results[count] = await fleet(count, context);
-  return results;
+  const fleets = {};
+  for (const count of context.options.fleetSizes) fleets[count] = await fleet(count, context);
+  return { fleets, registered: await registered(context.options.registeredDevices, context) };
 }
 
 module.exports = { configServer };

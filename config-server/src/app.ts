@@ -5,17 +5,20 @@ import { registerConfigRoutes } from './config-routes';
 import { registerDeviceRoutes } from './device-routes';
 import { deviceIdProblem } from './device-id';
 import { describeError, HttpError } from './errors';
+import { registerLayerRoutes } from './layer-routes';
 import type { ServerMetrics } from './metrics';
 import { clientAddress, principalOf, requireAdmin } from './requests';
-import type { ConfigStore } from './store';
+import type { RolloutTimer } from './rollout-timer';
+import type { Store } from './store-api';
 import type { Authenticator } from './tokens';
 
 /** What the routes work with. */
 export interface AppContext {
-  store: ConfigStore;
+  store: Store;
   notifier: ChangeNotifier;
   authenticator: Authenticator;
   metrics: ServerMetrics;
+  rollouts: RolloutTimer;
   logger: Logger;
   /** Cap of `?wait=N` on GET /config. */
   maxWaitSeconds: number;
@@ -28,14 +31,15 @@ export function createApp(context: AppContext): Express {
   app.disable('x-powered-by');
   app.set('etag', false); // a config's ETag is its version, set by the route
   app.use(countRequests(context.metrics));
-  app.get('/healthz', (_req, res) => {
-    context.store.ping();
+  app.get('/healthz', async (_req, res) => {
+    await context.store.ping();
     res.json({ status: 'ok' });
   });
   app.use(authenticate(context));
   app.use(['/config/:deviceId', '/devices/:deviceId'], checkDeviceAccess);
   registerConfigRoutes(app, context);
   registerDeviceRoutes(app, context);
+  registerLayerRoutes(app, context);
   app.get('/metrics', requireAdmin, async (_req, res) => {
     res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
   });

@@ -6,6 +6,8 @@ type Waker = (reason: WakeReason) => void;
 /** Holds long-poll requests per device until its config changes, their time is up, the client leaves or the server closes. */
 export class ChangeNotifier {
   private readonly wakers = new Map<string, Set<Waker>>();
+  /** Changes notified per device: a request that read the store at one generation sees a change made since. */
+  private readonly generations = new Map<string, number>();
   private held = 0;
   private closing = false;
 
@@ -14,10 +16,20 @@ export class ChangeNotifier {
     return this.held;
   }
 
-  /** Resolves at the next change of `deviceId`, after `timeoutMs`, when `signal` aborts, or when `closeAll()` runs. */
-  wait(deviceId: string, timeoutMs: number, signal: AbortSignal): Promise<WakeReason> {
+  /** How many changes of `deviceId` were notified so far; read it before reading the store, then pass it to `wait`. */
+  generation(deviceId: string): number {
+    return this.generations.get(deviceId) ?? 0;
+  }
+
+  /**
+   * Resolves at the next change of `deviceId`, after `timeoutMs`, when `signal` aborts, or when `closeAll()` runs.
+   * With `since` (a `generation()` read before the store was), a change notified in between resolves it at once:
+   * the store is read asynchronously, and a change may land between that read and this wait.
+   */
+  wait(deviceId: string, timeoutMs: number, signal: AbortSignal, since?: number): Promise<WakeReason> {
     if (this.closing) return Promise.resolve('closing');
     if (signal.aborted) return Promise.resolve('aborted');
+    if (since !== undefined && this.generation(deviceId) !== since) return Promise.resolve('changed');
     return new Promise((resolve) => {
       const wakers = this.wakers.get(deviceId) ?? new Set<Waker>();
       this.wakers.set(deviceId, wakers);
@@ -39,6 +51,7 @@ export class ChangeNotifier {
 
   /** Wakes every request held for `deviceId`. */
   notify(deviceId: string): void {
+    this.generations.set(deviceId, this.generation(deviceId) + 1);
     for (const wake of [...(this.wakers.get(deviceId) ?? [])]) wake('changed');
   }
 

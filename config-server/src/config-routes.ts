@@ -4,6 +4,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import type { AppContext } from './app';
 import { HttpError } from './errors';
 import { etagFor, ifMatchHolds, noneMatchHits } from './etag';
+import { dryRunParam, preview } from './dry-run';
 import {
   clientAddress,
   JSON_TYPES,
@@ -16,13 +17,13 @@ import {
   YAML_TYPES,
 } from './requests';
 
-const CONFIG_TYPES = ['application/json', 'application/yaml', 'text/yaml', 'application/x-yaml'];
-const HISTORY_DEFAULT = 100;
-const HISTORY_MAX = 1000;
+export const CONFIG_TYPES = ['application/json', 'application/yaml', 'text/yaml', 'application/x-yaml'];
+export const HISTORY_DEFAULT = 100;
+export const HISTORY_MAX = 1000;
 
 /** GET and PUT /config/{device_id}, GET /config/{device_id}/history. */
 export function registerConfigRoutes(app: Express, context: AppContext): void {
-  const { store, notifier, metrics, logger } = context;
+  const { store, notifier, logger } = context;
   const readBody = express.text({ type: [...JSON_TYPES, ...YAML_TYPES], limit: context.bodyLimitBytes });
 
   app
@@ -33,15 +34,16 @@ export function registerConfigRoutes(app: Express, context: AppContext): void {
       if (!type) throw new HttpError(406, `a config is served as ${CONFIG_TYPES.join(', ')}`);
       const wait = waitSeconds(req, context.maxWaitSeconds);
       const ifNoneMatch = req.get('If-None-Match');
-      let current = store.current(deviceId);
+      const generation = notifier.generation(deviceId);
+      let current = await store.current(deviceId);
       if (!current) throw new HttpError(404, `no config for device ${deviceId}; PUT /config/${deviceId} creates it`);
-      if (requestSource(req, res) === 'device') store.recordSeen(deviceId, clientAddress(req));
+      if (requestSource(req, res) === 'device') await store.recordSeen(deviceId, clientAddress(req));
       // Hold the request only while the client already has the current version: otherwise it needs it now.
       if (wait > 0 && ifNoneMatch !== undefined && noneMatchHits(ifNoneMatch, current.version)) {
-        const reason = await notifier.wait(deviceId, wait * 1000, signalOnClose(res));
+        const reason = await notifier.wait(deviceId, wait * 1000, signalOnClose(res), generation);
         if (reason === 'aborted') return;
         if (reason === 'closing') res.set('Connection', 'close');
-        current = store.current(deviceId) ?? current;
+        current = (await store.current(deviceId)) ?? current;
       }
       // When this version was stored: a device merging offline changes lets the later change of a key win.
       res.set({ ETag: etagFor(current.version), 'X-Config-Updated-At': current.created_at, Vary: 'Accept', 'Cache-Control': 'no-cache' });
@@ -53,7 +55,7 @@ export function registerConfigRoutes(app: Express, context: AppContext): void {
         res.type(type).send(stringifyYaml(current.config));
       }
     })
-    .put(readBody, (req: Request, res: Response) => {
+    .put(readBody, async (req: Request, res: Response) => {
       const deviceId = String(req.params.deviceId);
       const config = requestBody(req, ['json', 'yaml']);
       const problems = configProblems(config);
@@ -67,15 +69,19 @@ export function registerConfigRoutes(app: Express, context: AppContext): void {
       }
       const source = requestSource(req, res);
       const address = clientAddress(req);
-      const { version, outcome } = store.write(
+      const dryRun = dryRunParam(req);
+      const { version, outcome, preview: dryRunResult } = await store.writeDeviceConfig(
         deviceId,
         config as Record<string, unknown>,
         { source, address },
         (currentVersion) => checkPreconditions(req, deviceId, currentVersion),
+        dryRun,
       );
+      if (dryRunResult) {
+        res.json(preview(dryRunResult));
+        return;
+      }
       if (outcome !== 'unchanged') {
-        notifier.notify(deviceId);
-        metrics.versionsCreated.inc({ source });
         logger.info(`${deviceId}: stored version ${version} (source ${source}, from ${address})`);
       }
       res.set('ETag', etagFor(version));
@@ -86,10 +92,10 @@ export function registerConfigRoutes(app: Express, context: AppContext): void {
 
   app
     .route('/config/:deviceId/history')
-    .get((req: Request, res: Response) => {
+    .get(async (req: Request, res: Response) => {
       const deviceId = String(req.params.deviceId);
       const limit = limitParam(req, HISTORY_DEFAULT, HISTORY_MAX);
-      const versions = store.history(deviceId, limit);
+      const versions = await store.history(deviceId, limit);
       if (versions.length === 0) throw new HttpError(404, `no config for device ${deviceId}`);
       res.json({ device_id: deviceId, versions });
     })

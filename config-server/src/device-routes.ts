@@ -16,32 +16,32 @@ export function registerDeviceRoutes(app: Express, context: AppContext): void {
   const { store, logger } = context;
   const readJson = express.text({ type: JSON_TYPES, limit: context.bodyLimitBytes });
 
-  app.get('/devices', requireAdmin, (_req: Request, res: Response) => {
-    res.json({ devices: store.devices() });
+  app.get('/devices', requireAdmin, async (_req: Request, res: Response) => {
+    res.json({ devices: await store.devices() });
   });
 
-  app.get('/devices/:deviceId', (req: Request, res: Response) => {
+  app.get('/devices/:deviceId', async (req: Request, res: Response) => {
     const deviceId = String(req.params.deviceId);
-    const device = store.device(deviceId);
+    const device = await store.device(deviceId);
     if (!device) throw new HttpError(404, `no config for device ${deviceId}`);
     res.json(device);
   });
 
   app
     .route('/devices/:deviceId/status')
-    .post(readJson, (req: Request, res: Response) => {
+    .post(readJson, async (req: Request, res: Response) => {
       const deviceId = String(req.params.deviceId);
       const report = requestBody(req, ['json']);
       const problems = statusReportProblems(report);
       if (problems.length > 0) throw new HttpError(400, `the status report of ${deviceId} is invalid`, { problems });
       const { version, status, error } = report as StatusReport;
-      const outcome = store.recordReport(deviceId, report as StatusReport, clientAddress(req));
+      const outcome = await store.recordReport(deviceId, report as StatusReport, clientAddress(req));
       if (outcome === 'unknown-device') {
         throw new HttpError(404, `no config for device ${deviceId}; PUT /config/${deviceId} registers it`);
       }
       if (outcome === 'unknown-version') {
         throw new HttpError(409, `device ${deviceId} has no version ${version}`, {
-          current_version: store.current(deviceId)?.version ?? null,
+          current_version: (await store.current(deviceId))?.version ?? null,
         });
       }
       if (status === 'failed') logger.warn(`${deviceId}: failed to apply version ${version}: ${error === undefined ? 'no reason given' : error}`);
@@ -50,8 +50,8 @@ export function registerDeviceRoutes(app: Express, context: AppContext): void {
     })
     .all(methodNotAllowed('POST'));
 
-  app.get('/sd', requireAdmin, (_req: Request, res: Response) => {
-    res.json(store.devices().flatMap(targetGroup));
+  app.get('/sd', requireAdmin, async (_req: Request, res: Response) => {
+    res.json((await store.devices()).flatMap(targetGroup));
   });
 }
 

@@ -10,3 +10,5 @@ export { parseDeviceTokens } from './tokens';
 export { deviceIdProblem } from './device-id';
 export type { StatusReport } from './bodies';
 export type { ApplyState, ChangeSource, ConfigVersion, DeviceSummary } from './store';
+export { SqliteStore } from './store';
+export type { LayerBody, LayerKey, LayerVersion, RolloutPlan, RolloutState, Store } from './store-api';

@@ -1,7 +1,7 @@
 import { hasTotalSuffixOnNonCounter } from '@edge-metrics/core';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ChangeNotifier } from './change-notifier';
-import type { ConfigStore } from './store';
+import type { Store } from './store-api';
 
 export interface ServerMetrics {
   registry: Registry;
@@ -10,7 +10,7 @@ export interface ServerMetrics {
 }
 
 /** The server's own registry: requests, stored versions, devices, held long-polls, and the process. */
-export function createServerMetrics(store: ConfigStore, notifier: ChangeNotifier): ServerMetrics {
+export function createServerMetrics(store: Store, notifier: ChangeNotifier): ServerMetrics {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -22,16 +22,16 @@ export function createServerMetrics(store: ConfigStore, notifier: ChangeNotifier
     name: 'config_server_devices',
     help: 'Devices with a stored config',
     registers,
-    collect() {
-      this.set(store.deviceCount());
+    async collect() {
+      this.set(await store.deviceCount());
     },
   });
   new Gauge({
     name: 'config_server_devices_apply_failed',
     help: 'Devices whose latest report says they failed to apply a config version',
     registers,
-    collect() {
-      this.set(store.failedDeviceCount());
+    async collect() {
+      this.set(await store.failedDeviceCount());
     },
   });
   new Gauge({

@@ -6,7 +6,8 @@ import { createApp } from './app';
 import { ChangeNotifier } from './change-notifier';
 import { ConfigServerError } from './errors';
 import { createServerMetrics } from './metrics';
-import { ConfigStore } from './store';
+import { RolloutTimer } from './rollout-timer';
+import { SqliteStore } from './store';
 import { Authenticator } from './tokens';
 
 export interface ConfigServerOptions {
@@ -44,13 +45,21 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
   const deviceTokens =
     options.deviceTokens instanceof Map ? options.deviceTokens : new Map(Object.entries(options.deviceTokens ?? {}));
   const authenticator = new Authenticator(options.adminToken, deviceTokens);
-  const store = new ConfigStore(options.dbPath);
+  const store = new SqliteStore(options.dbPath);
   const notifier = new ChangeNotifier();
+  const metrics = createServerMetrics(store, notifier);
+  // Every write that changes devices' effective configs wakes their long-polls, whichever layer it was.
+  store.onEffectiveChange((deviceIds, source) => {
+    metrics.versionsCreated.inc({ source }, deviceIds.length);
+    deviceIds.forEach((deviceId) => notifier.notify(deviceId));
+  });
+  const rollouts = new RolloutTimer(store, logger);
   const app = createApp({
     store,
     notifier,
     authenticator,
-    metrics: createServerMetrics(store, notifier),
+    metrics,
+    rollouts,
     logger,
     maxWaitSeconds: options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
@@ -68,6 +77,8 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
     if (authenticator.open) {
       logger.warn('no token is configured: the server is open, anyone who can reach it can read and change every config');
     }
+    // Rollouts that were running when the server stopped step on from where they stood.
+    await rollouts.start();
     return address;
   };
 
@@ -79,7 +90,8 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
       await closed;
       clearTimeout(cut);
     }
-    store.close();
+    rollouts.stop();
+    await store.close();
   };
 
   return {

@@ -1,4 +1,5 @@
 import { get as httpGet } from 'node:http';
+import { ChangeNotifier } from '../src/change-notifier';
 import { cleanUp, metricValue, request, SAMPLE_CONFIG, startServer, waitFor } from './helpers';
 
 afterEach(cleanUp);
@@ -108,5 +109,18 @@ describe('long-poll GET /config/{device_id}?wait=N', () => {
     await heldLongPolls(base, 1);
     abandoned.destroy();
     await heldLongPolls(base, 0);
+  });
+});
+
+describe('ChangeNotifier', () => {
+  it('answers a wait at once when the device changed after the caller read the store, before it began to wait', async () => {
+    const notifier = new ChangeNotifier();
+    const seen = notifier.generation('edge-01');
+    // The store is read here, asynchronously; meanwhile another request stores a new version.
+    notifier.notify('edge-01');
+    const signal = new AbortController().signal;
+    expect(await notifier.wait('edge-01', 60_000, signal, seen)).toBe('changed');
+    expect(await notifier.wait('edge-02', 10, signal, notifier.generation('edge-02'))).toBe('timeout');
+    expect(notifier.size).toBe(0);
   });
 });

@@ -48,9 +48,9 @@ describe('the SQLite store', () => {
     const db = new Database(dbPath, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
-      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      expect(tables).toEqual(['config_versions', 'devices']);
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
+      expect(tables).toEqual(['config_versions', 'devices', 'layer_pins', 'layer_versions', 'layers', 'rollout_devices', 'rollouts']);
     } finally {
       db.close();
     }
@@ -72,6 +72,33 @@ describe('the SQLite store', () => {
     expect(unconditional.map((r) => r.headers.etag).sort()).toEqual(['"3"', '"4"', '"5"']);
     const versions = (await request(base, '/config/edge-01/history')).json().versions.map((v: { version: number }) => v.version);
     expect(versions).toEqual([5, 4, 3, 2, 1]);
+  });
+
+  it('upgrades a database of the server before layers: each device keeps its version, its whole config becomes its own layer', async () => {
+    const dbPath = join(await tempDir(), 'v1.db');
+    const db = new Database(dbPath);
+    // The schema and rows as the server before layers (schema version 1) left them.
+    db.exec(`CREATE TABLE devices (device_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, last_seen_at INTEGER,
+               last_seen_address TEXT, device_type TEXT, target_address TEXT, metrics_port INTEGER, reported_at INTEGER) STRICT;
+             CREATE TABLE config_versions (device_id TEXT NOT NULL REFERENCES devices (device_id), version INTEGER NOT NULL,
+               config TEXT NOT NULL, source TEXT NOT NULL CHECK (source IN ('admin', 'device')), address TEXT,
+               created_at INTEGER NOT NULL, apply_status TEXT CHECK (apply_status IN ('applied', 'failed')), apply_error TEXT,
+               apply_reported_at INTEGER, PRIMARY KEY (device_id, version)) STRICT;`);
+    db.prepare("INSERT INTO devices (device_id, created_at) VALUES ('edge-01', 1)").run();
+    const insert = db.prepare("INSERT INTO config_versions (device_id, version, config, source, created_at) VALUES ('edge-01', ?, ?, 'admin', ?)");
+    insert.run(1, JSON.stringify(SAMPLE_CONFIG), 1);
+    insert.run(2, JSON.stringify({ ...SAMPLE_CONFIG, interval: 2 }), 2);
+    db.pragma('user_version = 1');
+    db.close();
+
+    const { base } = await startServer({ dbPath });
+    const current = await request(base, '/config/edge-01');
+    expect(current.headers.etag).toBe('"2"');
+    expect(current.json()).toEqual({ ...SAMPLE_CONFIG, interval: 2 });
+    expect((await request(base, '/config/edge-01/layer')).json()).toMatchObject({ version: 1, config: { ...SAMPLE_CONFIG, interval: 2 } });
+    // Its keys are its own now: a fleet value shows only where the device has none.
+    await request(base, '/fleet', { method: 'PUT', json: { interval: 9, labels: { fleet: 'east' } } });
+    expect((await request(base, '/config/edge-01')).json()).toEqual({ ...SAMPLE_CONFIG, interval: 2, labels: { fleet: 'east' } });
   });
 
   it('refuses a database written by a newer server', async () => {
