@@ -8,6 +8,7 @@ import { createLogger } from './logger';
 import { ExpositionCache, type ExpositionFormat } from './metrics/exposition';
 import { SelfMetrics } from './metrics/self-metrics';
 import { PluginCatalog } from './plugins/catalog';
+import { PushManager } from './push/manager';
 import { assembleFamilies, collectFrom, type LabelPairs } from './runtime/collection';
 import { planCollectors, type ActiveCollector, type CollectorPlan } from './runtime/collectors';
 import { Scheduler } from './runtime/scheduler';
@@ -52,6 +53,7 @@ export class Exporter implements SyncHost {
   private readonly self = new SelfMetrics();
   private readonly exposition = new ExpositionCache();
   private readonly scheduler: Scheduler;
+  private readonly push: PushManager;
   private readonly configFile: ConfigFile;
   private watcher: { close(): Promise<void> } | undefined;
   private staticLabels: LabelPairs = [];
@@ -78,6 +80,7 @@ export class Exporter implements SyncHost {
   ) {
     this.configFile = new ConfigFile(configPath);
     this.scheduler = new Scheduler(config.interval * 1000, () => this.cycle(), logger);
+    this.push = new PushManager(this.self, logger, settings.env);
     this.staticLabels = this.labelsFor(config, plan);
     this.self.setConfigSource(source);
   }
@@ -172,6 +175,7 @@ export class Exporter implements SyncHost {
     const notice = this.disabledNotice();
     if (notice) this.logger.info(notice);
     await this.startCollectors(this.plan.collectors);
+    await this.push.configure(this.push.plan(this.config, this.configFile.path));
     this.scheduler.start();
     if (!this.settings.readOnly) {
       await this.configFile.removeStaleTemporaries();
@@ -189,6 +193,7 @@ export class Exporter implements SyncHost {
     await this.sync?.stop();
     await this.watcher?.close();
     await this.scheduler.stop();
+    await this.push.stop();
     await this.stopCollectors(this.plan.collectors);
     // Each write is atomic, so giving up the queue leaves the file as its last complete write; changes still queued
     // were not acknowledged to their callers.
@@ -384,6 +389,7 @@ export class Exporter implements SyncHost {
     const next = { ...config, ...this.settings.ports };
     const current = this.config;
     const previous = this.plan;
+    const push = this.push.plan(next, this.configFile.path);
     if (collectorInputs(next) !== collectorInputs(current)) {
       const catalog = JSON.stringify(next.plugin_dirs) === JSON.stringify(current.plugin_dirs) ? this.catalog : await PluginCatalog.discover(next.plugin_dirs, this.settings.cwd, this.settings.installDir);
       const plan = await planCollectors(next, catalog, this.logger, where);
@@ -398,6 +404,7 @@ export class Exporter implements SyncHost {
     this.staticLabels = this.labelsFor(next, this.plan);
     this.scheduler.setInterval(next.interval * 1000);
     this.setSource(source);
+    await this.push.configure(push);
     if (this.plan !== previous) {
       this.self.keepCollectors(this.collectorNames);
       await this.stopCollectors(previous.collectors);
@@ -416,6 +423,7 @@ export class Exporter implements SyncHost {
   private async cycle(): Promise<void> {
     const { collectors } = this.plan;
     const timeoutMs = this.config.interval * 1000;
+    const collectedAt = Date.now();
     const results = await Promise.all(
       collectors.map(async (active) => ({ active, samples: await collectFrom(active, timeoutMs, this.self, this.logger) })),
     );
@@ -424,7 +432,9 @@ export class Exporter implements SyncHost {
     this.lastResults = new Map(results.map(({ active, samples }) => [active.name, samples?.length]));
     const assembled = assembleFamilies(results, this.staticLabels, (name) => this.config.metrics[name] ?? this.config.new_metrics_default, this.self, this.logger);
     this.discover(assembled.names);
-    this.exposition.update([...assembled.families, ...(await this.self.families(this.staticLabels))]);
+    const families = [...assembled.families, ...(await this.self.families(this.staticLabels))];
+    this.exposition.update(families);
+    this.push.append(families, collectedAt);
   }
 
   /**

@@ -23,6 +23,25 @@ export interface ConfigServerSettings {
   sync_interval?: number;
 }
 
+/** One `remote_write:` entry, as validated (durations still as written). */
+export interface RemoteWriteConfig {
+  url: string;
+  name?: string;
+  bearer_token?: string;
+  bearer_token_file?: string;
+  basic_auth?: { username: string; password?: string; password_file?: string };
+  headers?: Record<string, string>;
+  tls?: { ca_file?: string; insecure_skip_verify?: boolean };
+  timeout: number | string;
+  queue: {
+    dir?: string;
+    max_disk_mb: number;
+    max_age: number | string;
+    max_samples_per_send: number;
+    batch_send_deadline: number | string;
+  };
+}
+
 /** A validated config with every default applied. */
 export interface ExporterConfig {
   device_type: string;
@@ -40,6 +59,7 @@ export interface ExporterConfig {
   management_token?: string;
   log_level: 'debug' | 'info' | 'warn' | 'error';
   config_server?: ConfigServerSettings;
+  remote_write: RemoteWriteConfig[];
 }
 
 /**

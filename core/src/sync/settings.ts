@@ -4,9 +4,9 @@ import { ExporterError } from '../errors';
 
 /**
  * Keys that stay on the device: never sent to the config server, never taken from it. They hold secrets or the
- * device's own hardening, which no version from the server may remove.
+ * device's own hardening, which no version from the server may remove, or its push receivers and their credentials.
  */
-export const LOCAL_ONLY_KEYS = ['config_server', 'management_token', 'listen_address'] as const;
+export const LOCAL_ONLY_KEYS = ['config_server', 'management_token', 'listen_address', 'remote_write'] as const;
 
 export interface SyncSettings {
   url: URL;
