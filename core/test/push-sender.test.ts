@@ -8,7 +8,7 @@ import { render, type ExpositionFamily } from '../src/metrics/exposition';
 import { SelfMetrics } from '../src/metrics/self-metrics';
 import { decodeRequestBody, type DecodedSeries } from '../src/push/encode';
 import { PushManager } from '../src/push/manager';
-import { memoryLogger, seriesValue, tempDir, waitFor } from './helpers';
+import { exporterSandbox, memoryLogger, pluginSource, seriesValue, tempDir, waitFor, type ExporterSandbox } from './helpers';
 
 interface Received {
   headers: IncomingMessage['headers'];
@@ -197,4 +197,38 @@ test('by default the queue is beside the config file, in a folder named by the U
   expect(() => plan([{ url: 'http://a:8428/api/v1/write', queue: { dir: 'q' } }, { url: 'http://b:8428/api/v1/write', queue: { dir: 'q' } }])).toThrow(/remote_write\[1\]: same name or queue dir as remote_write\[0\]/);
   expect(() => plan([{ url: 'http://a/', bearer_token: 'x', basic_auth: { username: 'u' } }])).toThrow(/remote_write\[0\]: bearer_token and basic_auth are exclusive/);
   expect(() => plan([{ url: 'http://a/', bearer_token_file: 'missing' }])).toThrow(/remote_write\[0\]\.bearer_token_file: cannot read/);
+});
+
+describe('in the exporter', () => {
+  let sandbox: ExporterSandbox;
+  beforeEach(async () => {
+    sandbox = await exporterSandbox({ 'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good') }, log.logger);
+  });
+  afterEach(() => sandbox.stop());
+
+  test('remote_write is hot-reloaded: a receiver added starts, a bad entry keeps the config in force, a removed one stops', async () => {
+    const server = await receiver(() => undefined);
+    closeReceiver = server.close;
+    const base = 'device_type: good\ndevice_id: orin-07\ninterval: 0.2\nnew_metrics_default: true\n';
+    const exporter = await sandbox.start(base);
+    const text = () => exporter.metricsText('prometheus');
+    const entry = `remote_write:\n  - url: ${server.url}\n    name: central\n    queue: { batch_send_deadline: 10ms }\n`;
+    await writeFile(sandbox.configPath, base + entry);
+    await waitFor(() => samplesOf(server.acknowledged).some((series) => series.labels.__name__ === 'good_power_watts'), 'samples pushed after the edit');
+    const pushed = samplesOf(server.acknowledged).find((series) => series.labels.__name__ === 'good_power_watts')!;
+    expect(pushed.labels).toMatchObject({ device_type: 'good', instance: 'orin-07', job: 'edge-power', sensor: 'main' });
+    expect(pushed.samples[0]!.value).toBe(1.5);
+    await waitFor(() => text().includes('edge_remote_write_samples_sent_total{'), 'the push self-metrics');
+
+    await writeFile(sandbox.configPath, `${base}${entry}    bearer_token_file: missing-token\n`);
+    await waitFor(() => log.lines.some((line) => line.includes('remote_write[0].bearer_token_file: cannot read')), 'the refused reload');
+    const count = server.acknowledged.length;
+    await waitFor(() => server.acknowledged.length > count, 'pushing to go on with the config in force');
+
+    await writeFile(sandbox.configPath, base);
+    await waitFor(() => !text().includes('receiver="central"'), 'the receiver and its series gone');
+    const after = server.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(server.requests.length).toBe(after);
+  });
 });
