@@ -122,3 +122,14 @@ test('records older than max_age are skipped and counted, not sent', async () =>
   expect(queue.pendingSamples).toBe(0);
   await queue.close();
 });
+
+test('a cycle larger than a read (thousands of series) is read whole', async () => {
+  const { queue } = await openQueue(dir, { maxBytes: 16 * 2 ** 20 });
+  queue.append(cycle(0, 300_000), 10_000, now);
+  queue.append(cycle(1), 3, now + 1);
+  const batch = await queue.readBatch(5);
+  expect(batch.payloads.map((payload) => payload.length)).toEqual([300_000]);
+  await queue.commit(batch);
+  expect(await drain(queue)).toEqual([1]);
+  await queue.close();
+});

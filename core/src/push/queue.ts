@@ -25,7 +25,7 @@ const MIN_SEGMENT_BYTES = 4096;
 /** What the queue holds in memory while its disk is slow or failing; beyond it cycles are dropped. */
 const MAX_BUFFERED_BYTES = 16 * 2 ** 20;
 /** How much of a segment a read takes at once. */
-const READ_CHUNK_BYTES = 2 ** 20;
+const READ_CHUNK_BYTES = 64 * 1024;
 
 export type DropReason = 'max_disk' | 'max_age' | 'write_error' | 'buffer_full';
 
