@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { decodeRequestBody, type DecodedSeries } from '../core/src/push/encode';
@@ -204,4 +204,44 @@ test('a tiny max_disk_mb with the receiver down drops the oldest, counts them, a
   const bytes = (await Promise.all(files.map((file) => stat(join(queueDir, file))))).reduce((sum, file) => sum + file.size, 0);
   expect(bytes).toBeLessThanOrEqual(0.02 * 2 ** 20 + 100);
   expect((await fetch(metricsUrl)).status).toBe(200);
+});
+
+test('bearer and basic auth through a proxy that checks them: the right credentials reach VictoriaMetrics, wrong ones are refused and counted', async () => {
+  const vmPort = await freePort();
+  const vmUrl = `http://127.0.0.1:${vmPort}`;
+  await startVictoriaMetrics(vmPort);
+  const accepted = new Set([`Bearer fleet-token`, `Basic ${Buffer.from('orin:pa55').toString('base64')}`]);
+  // The proxy a central receiver sits behind: 401 without the right Authorization, else the request passed on.
+  const proxy = createServer((incoming, outgoing) => {
+    if (!accepted.has(incoming.headers.authorization ?? '')) {
+      incoming.resume();
+      outgoing.writeHead(401).end('unauthorized');
+      return;
+    }
+    const upstream = request(`${vmUrl}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    });
+    incoming.pipe(upstream);
+  });
+  proxy.listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/api/v1/write`;
+  try {
+    await writeFile(join(dir, 'password'), 'pa55\n');
+    const queue = { batch_send_deadline: '1s' };
+    const { metricsUrl } = await startExporter('exporter', 0.5, [
+      { url: proxyUrl, name: 'bearer', bearer_token: 'fleet-token', queue },
+      { url: `${proxyUrl}?via=basic`, name: 'basic', basic_auth: { username: 'orin', password_file: join(dir, 'password') }, queue },
+      { url: `${proxyUrl}?via=wrong`, name: 'wrong', basic_auth: { username: 'orin', password: 'guess' }, queue },
+    ]);
+    const sent = (receiver: string) => selfMetric(metricsUrl, 'edge_remote_write_samples_sent_total', `receiver="${receiver}"`);
+    const rejected = () => selfMetric(metricsUrl, 'edge_remote_write_samples_dropped_total', 'receiver="wrong"', 'reason="rejected"');
+    await waitFor(async () => (await sent('bearer'))! > 0 && (await sent('basic'))! > 0 && (await rejected())! > 0, 'both sending and the wrong password refused');
+    expect(await sent('wrong')).toBe(0);
+    // Through the proxy, into VictoriaMetrics.
+    await waitFor(async () => (await exported(vmUrl, ENERGY)).length >= 4, 'the samples in VictoriaMetrics');
+  } finally {
+    proxy.close();
+  }
 });

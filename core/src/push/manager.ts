@@ -3,6 +3,7 @@ import { describeError } from '../errors';
 import type { ExpositionFamily } from '../metrics/exposition';
 import type { SelfMetrics } from '../metrics/self-metrics';
 import type { Logger } from '../plugin-api';
+import { withTimeout } from '../timeout';
 import { compressBlock, encodeCycle } from './encode';
 import { PushMetrics } from './metrics';
 import { Sender } from './sender';
@@ -13,6 +14,7 @@ import { resolveReceivers, type ReceiverSettings } from './settings';
  * and alerts that select `job="edge-power"` see pushed devices too.
  */
 const PUSH_JOB = 'edge-power';
+const STOP_TIMEOUT_MS = 5000;
 
 /** What `configure` puts in force: the receivers and the identity labels every pushed series carries. */
 export interface PushPlan {
@@ -82,10 +84,13 @@ export class PushManager {
     for (const { sender } of this.senders.values()) sender.append(payload, samples, timestampMs);
   }
 
+  /** Stops every sender and writes what their queues buffer; a disk that hangs is given up after 5 s. */
   async stop(): Promise<void> {
     const running = [...this.senders.values()];
     this.senders.clear();
-    await Promise.all(running.map(({ sender }) => sender.stop()));
+    await withTimeout(Promise.all(running.map(({ sender }) => sender.stop())), STOP_TIMEOUT_MS, 'stopping the remote_write senders').catch((error) =>
+      this.logger.warn(`${describeError(error)}: the cycles not yet on disk are lost`),
+    );
   }
 }
 
