@@ -1,6 +1,9 @@
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/schema';
@@ -197,6 +200,37 @@ test('by default the queue is beside the config file, in a folder named by the U
   expect(() => plan([{ url: 'http://a:8428/api/v1/write', queue: { dir: 'q' } }, { url: 'http://b:8428/api/v1/write', queue: { dir: 'q' } }])).toThrow(/remote_write\[1\]: same name or queue dir as remote_write\[0\]/);
   expect(() => plan([{ url: 'http://a/', bearer_token: 'x', basic_auth: { username: 'u' } }])).toThrow(/remote_write\[0\]: bearer_token and basic_auth are exclusive/);
   expect(() => plan([{ url: 'http://a/', bearer_token_file: 'missing' }])).toThrow(/remote_write\[0\]\.bearer_token_file: cannot read/);
+});
+
+test('https: a receiver with a certificate of its own CA is reached with tls.ca_file, or insecure_skip_verify; without either it is not', async () => {
+  // A self-signed certificate for 127.0.0.1, made for this test.
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'ca.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  let requests = 0;
+  const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'ca.pem')) }, (request, response) => {
+    requests++;
+    request.resume();
+    request.on('end', () => response.writeHead(204).end());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  closeReceiver = () => new Promise((resolve) => server.closeAllConnections() ?? server.close(resolve));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`;
+  let runs = 0;
+  const sentWith = async (entry: Record<string, unknown>) => {
+    self = new SelfMetrics();
+    const push = await pushTo(url, { ...entry, queue: { dir: `queue-${++runs}` } });
+    push.append(cycleFamilies(1), at(1));
+    await waitFor(async () => (await selfMetric('edge_remote_write_samples_sent_total{receiver="central"}'))! > 0 || (await selfMetric('edge_remote_write_samples_retried_total{receiver="central"}'))! > 0, 'an answer or a failure');
+    const sent = await selfMetric('edge_remote_write_samples_sent_total{receiver="central"}');
+    await push.stop();
+    manager = undefined;
+    return sent;
+  };
+  expect(await sentWith({ tls: { ca_file: 'ca.pem' } })).toBe(3);
+  expect(await sentWith({ tls: { insecure_skip_verify: true } })).toBe(3);
+  expect(await sentWith({})).toBe(0);
+  expect(log.lines.some((line) => /self[- ]signed certificate/.test(line))).toBe(true);
+  expect(requests).toBe(2);
 });
 
 describe('in the exporter', () => {
