@@ -112,6 +112,10 @@ test('each cycle arrives as remote-write 1.0 with its timestamp, the labels of /
   expect(await selfMetric('edge_remote_write_samples_appended_total{receiver="central"}')).toBe(6);
   expect(await selfMetric('edge_remote_write_pending_samples{receiver="central"}')).toBe(0);
   expect(await selfMetric('edge_remote_write_last_success_timestamp_seconds{receiver="central"}')).toBeGreaterThan(0);
+  // A series that carries an identity label itself (from `labels:`) keeps its own.
+  push.append([{ name: 'up_like', help: '', type: 'gauge', samples: [{ name: 'up_like', labels: [['instance', 'rack-3'], ['device_type', 'x']], value: 1 }] }], at(2));
+  await waitFor(() => samplesOf(server.acknowledged).length === 7, 'the seventh sample');
+  expect(samplesOf(server.acknowledged)[6]!.labels).toEqual({ __name__: 'up_like', device_type: 'x', instance: 'rack-3', job: 'edge-power' });
 });
 
 test('a receiver that answers 400 to everything does not block the queue: each batch is dropped, counted, logged once', async () => {

@@ -40,16 +40,18 @@ export function encodeCycle(families: readonly ExpositionFamily[], timestampMs: 
   const timeseries = [];
   for (const family of families) {
     for (const sample of family.samples) {
-      const labels = new Map<string, string>(identity);
-      for (const [name, value] of sample.labels) labels.set(name, value);
-      labels.set('__name__', sample.name);
-      timeseries.push({
-        labels: [...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, value]) => ({ name, value })),
-        samples: [{ value: sample.value, timestamp: timestampMs }],
-      });
+      // Arrays rather than a Map: this runs for every series of every cycle.
+      const labels: Array<readonly [string, string]> = identity.filter(([name]) => !sample.labels.some(([own]) => own === name));
+      labels.push(...sample.labels, ['__name__', sample.name]);
+      labels.sort(byName);
+      timeseries.push({ labels: labels.map(([name, value]) => ({ name, value })), samples: [{ value: sample.value, timestamp: timestampMs }] });
     }
   }
   return Buffer.from(WriteRequest.encode({ timeseries }).finish());
+}
+
+function byName([a]: readonly [string, string], [b]: readonly [string, string]): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** A request body: the concatenated `WriteRequest`s as one snappy block. */
