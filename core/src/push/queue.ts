@@ -313,6 +313,7 @@ export class SegmentQueue {
   /** Makes room for `incoming` bytes within max_disk_mb, and deletes segments older than max_age: oldest first. */
   private async trim(incoming: number, now: number): Promise<void> {
     let total = this.segments.reduce((sum, segment) => sum + segment.size, 0);
+    let removed = false;
     while (this.segments.length > 0) {
       const oldest = this.segments[0]!;
       const full = total + incoming > this.limits.maxBytes;
@@ -324,11 +325,11 @@ export class SegmentQueue {
         this.events.dropped(full ? 'max_disk' : 'max_age', lost, why);
       }
       await this.removeSegment(oldest);
+      removed = true;
       total -= oldest.size;
       this.position = Math.max(this.position, this.segments[0]?.start ?? oldest.start + oldest.size);
     }
-    if (this.segments.length === 0) this.oldestTimestamp = undefined;
-    else await this.refreshOldest();
+    if (removed) await this.refreshOldest();
   }
 
   private async removeSegment(segment: Segment): Promise<void> {
