@@ -174,8 +174,9 @@ export class Exporter implements SyncHost {
   async start(): Promise<void> {
     const notice = this.disabledNotice();
     if (notice) this.logger.info(notice);
+    const push = this.push.plan(this.config, this.configFile.path);
     await this.startCollectors(this.plan.collectors);
-    await this.push.configure(this.push.plan(this.config, this.configFile.path));
+    await this.push.configure(push);
     this.scheduler.start();
     if (!this.settings.readOnly) {
       await this.configFile.removeStaleTemporaries();
