@@ -203,7 +203,7 @@ test('by default the queue is beside the config file, in a folder named by the U
   expect(a!.name).toBe('a:8428/api/v1/write');
   expect(() => plan([{ url: 'http://a:8428/api/v1/write', queue: { dir: 'q' } }, { url: 'http://b:8428/api/v1/write', queue: { dir: 'q' } }])).toThrow(/remote_write\[1\]: same name or queue dir as remote_write\[0\]/);
   expect(() => plan([{ url: 'http://a/', bearer_token: 'x', basic_auth: { username: 'u' } }])).toThrow(/remote_write\[0\]: bearer_token and basic_auth are exclusive/);
-  expect(() => plan([{ url: 'http://a/', bearer_token_file: 'missing' }])).toThrow(/remote_write\[0\]\.bearer_token_file: cannot read/);
+  expect(() => plan([{ url: 'http://a/', bearer_token_file: 'missing' }])).toThrow(`${join(dir, 'config.yaml')}: remote_write[0].bearer_token_file: cannot read ${join(dir, 'missing')}`);
 });
 
 test('https: a receiver with a certificate of its own CA is reached with tls.ca_file, or insecure_skip_verify; without either it is not', async () => {

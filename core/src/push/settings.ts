@@ -37,14 +37,14 @@ export function durationMs(value: number | string): number {
 /**
  * The receivers of a config: defaults applied (the queue beside the config file, in a folder named by a hash of the
  * URL, so that it follows the receiver across restarts and renames), credentials checked, the CA read. Throws an
- * ExporterError naming the entry when one cannot be used, so that the config in force stays.
+ * ExporterError naming the file and the entry when one cannot be used, so that the config in force stays.
  */
 export function resolveReceivers(config: ExporterConfig, configPath: string): ReceiverSettings[] {
-  const receivers = config.remote_write.map((entry, index) => resolveReceiver(entry, `remote_write[${index}]`, dirname(configPath)));
+  const receivers = config.remote_write.map((entry, index) => resolveReceiver(entry, `${configPath}: remote_write[${index}]`, dirname(configPath)));
   for (const [index, receiver] of receivers.entries()) {
     const earlier = receivers.findIndex((other) => other.name === receiver.name || other.queueDir === receiver.queueDir);
     if (earlier < index) {
-      throw new ExporterError('EME_CONFIG_INVALID', `remote_write[${index}]: same name or queue dir as remote_write[${earlier}] (${receiver.name}); give each receiver its own name and queue.dir`);
+      throw new ExporterError('EME_CONFIG_INVALID', `${configPath}: remote_write[${index}]: same name or queue dir as remote_write[${earlier}] (${receiver.name}); give each receiver its own name and queue.dir`);
     }
   }
   return receivers;
