@@ -36,8 +36,7 @@ function ensureBinaries() {
   if (missing.length > 0) throw new Error(`the push section needs ${missing.join(', ')}: apt-get install -y victoria-metrics prometheus (as root), or run without the push section`);
 }
 
-async function startVictoriaMetrics(workDir) {
-  const port = await freePort();
+async function startVictoriaMetrics(workDir, port) {
   const started = await startProcess('victoria-metrics', [`-storageDataPath=${join(workDir, 'vm-data')}`, `-httpListenAddr=127.0.0.1:${port}`, '-search.latencyOffset=0s', '-retentionPeriod=1y'], {
     name: 'victoria-metrics',
     ready: /starting http server at/,
@@ -48,7 +47,7 @@ async function startVictoriaMetrics(workDir) {
 async function startVmagent(workDir, target, receiverUrl) {
   const dir = join(workDir, 'vmagent');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'scrape.yml'), `scrape_configs:\n  - job_name: edge-power\n    scrape_interval: 1s\n    static_configs: [{targets: ["${target}"]}]\n`);
+  await writeFile(join(dir, 'scrape.yml'), `scrape_configs:\n  - job_name: vmagent\n    scrape_interval: 1s\n    static_configs: [{targets: ["${target}"]}]\n`);
   const port = await freePort();
   return startProcess('vmagent', [`-promscrape.config=${join(dir, 'scrape.yml')}`, `-remoteWrite.url=${receiverUrl}/api/v1/write`, `-remoteWrite.tmpDataPath=${join(dir, 'queue')}`, `-httpListenAddr=127.0.0.1:${port}`], {
     name: 'vmagent',
@@ -61,7 +60,7 @@ async function startPrometheusAgent(workDir, target, receiverUrl) {
   await mkdir(dir, { recursive: true });
   await writeFile(
     join(dir, 'prometheus.yml'),
-    `scrape_configs:\n  - job_name: edge-power\n    scrape_interval: 1s\n    static_configs: [{targets: ["${target}"]}]\nremote_write:\n  - url: ${receiverUrl}/api/v1/write\n`,
+    `scrape_configs:\n  - job_name: prometheus-agent\n    scrape_interval: 1s\n    static_configs: [{targets: ["${target}"]}]\nremote_write:\n  - url: ${receiverUrl}/api/v1/write\n`,
   );
   const port = await freePort();
   return startProcess('prometheus', ['--enable-feature=agent', `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.agent.path=${join(dir, 'wal')}`, `--web.listen-address=127.0.0.1:${port}`], {
@@ -110,6 +109,42 @@ async function writeBacklog(dir, exposition, seconds) {
   return perCycle * seconds;
 }
 
+/** The timestamps (ms) of `power_total_watts` that the receiver holds for `job`. */
+async function receivedTimestamps(receiverUrl, job) {
+  const { body } = await request(`${receiverUrl}/api/v1/export?match[]=${encodeURIComponent(`power_total_watts{job="${job}"}`)}`, { timeoutMs: 10_000 });
+  return body.split('\n').filter(Boolean).flatMap((line) => JSON.parse(line).timestamps);
+}
+
+/**
+ * The receiver stopped for `outageSeconds`, then back: for each pusher, the time until the receiver holds a sample
+ * collected after its return (each sends in order, so the backlog went before it), and the samples of the outage it
+ * got (one a second is all of them).
+ */
+async function outage(running, workDir, port, outageSeconds, log) {
+  const receiverUrl = running.vm.url;
+  await running.vm.stop();
+  const downAt = Date.now();
+  log(`push: the receiver down for ${outageSeconds} s, the exporter, vmagent and the Prometheus agent queueing`);
+  await sleep(outageSeconds * 1000);
+  running.vm = await startVictoriaMetrics(workDir, port);
+  const backAt = Date.now();
+  const pushers = { ours: 'edge-power', vmagent: 'vmagent', prometheusAgent: 'prometheus-agent' };
+  const results = {};
+  const deadline = backAt + 5 * 60_000;
+  while (Object.keys(results).length < Object.keys(pushers).length && Date.now() < deadline) {
+    for (const [name, job] of Object.entries(pushers)) {
+      if (results[name]) continue;
+      const timestamps = await receivedTimestamps(receiverUrl, job).catch(() => []);
+      if (timestamps.some((at) => at >= backAt)) {
+        results[name] = { catchUpSeconds: (Date.now() - backAt) / 1000, outageSamples: new Set(timestamps.filter((at) => at >= downAt && at < backAt)).size };
+      }
+    }
+    await sleep(200);
+  }
+  for (const name of Object.keys(pushers)) results[name] ??= { catchUpSeconds: undefined, outageSamples: undefined };
+  return { outageSeconds, ...results };
+}
+
 async function folderBytes(dir) {
   const files = await readdir(dir);
   return (await Promise.all(files.map((file) => stat(join(dir, file))))).reduce((sum, file) => sum + file.size, 0);
@@ -120,7 +155,8 @@ async function push({ subjects, workDir, options, log }) {
   const jetson = subjects.jetson;
   const running = {};
   try {
-    running.vm = await startVictoriaMetrics(workDir);
+    const receiverPort = await freePort();
+    running.vm = await startVictoriaMetrics(workDir, receiverPort);
     const receiver = running.vm.url;
 
     // CPU and RSS at interval 1: scrape-only, the same with remote_write, and the agents a user would add instead.
@@ -146,6 +182,8 @@ async function push({ subjects, workDir, options, log }) {
     const extraCorePercent = steady.pushing.corePercent - steady.scrapeOnly.corePercent;
     log(`push: extra CPU of pushing ${extraCorePercent.toFixed(3)} % of a core (${sent} samples sent); vmagent ${steady.vmagent.corePercent.toFixed(2)} %, Prometheus agent ${steady.prometheusAgent.corePercent.toFixed(2)} %`);
     const exposition = (await request(running.scrapeOnly.metricsUrl)).body;
+    const outageResults = await outage(running, workDir, receiverPort, options.outageSeconds, log);
+    log(`push: catch-up after ${options.outageSeconds} s down: ${['ours', 'vmagent', 'prometheusAgent'].map((name) => `${name} ${outageResults[name].catchUpSeconds?.toFixed(1) ?? 'not'} s`).join(', ')}`);
     for (const name of ['pushing', 'vmagent', 'prometheusAgent']) {
       await running[name].stop();
       delete running[name];
@@ -170,7 +208,7 @@ async function push({ subjects, workDir, options, log }) {
     const drainRss = memory(running.draining.pid).peakRssBytes;
     const catchUp = { backlogSeconds: options.backlogSeconds, backlogSamples, diskBytes, bytesPerSample: diskBytes / backlogSamples, drainSeconds, samplesPerSecond: backlogSamples / drainSeconds, peakRssBytes: drainRss };
     log(`push: ${backlogSamples} samples drained in ${drainSeconds.toFixed(1)} s (${Math.round(catchUp.samplesPerSecond)} samples/s), ${catchUp.bytesPerSample.toFixed(1)} bytes a queued sample`);
-    return { steady, extraCorePercent, sentInWindow: sent, catchUp };
+    return { steady, extraCorePercent, sentInWindow: sent, outage: outageResults, catchUp };
   } finally {
     await Promise.all(Object.values(running).map((child) => child.stop()));
   }
