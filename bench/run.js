@@ -13,11 +13,12 @@ const { renderTable } = require('./lib/table');
 const { configServer } = require('./sections/config-server');
 const { heap } = require('./sections/heap');
 const { hotPaths } = require('./sections/hot-paths');
+const { push } = require('./sections/push');
 const { scrape } = require('./sections/scrape');
 const { startup } = require('./sections/startup');
 const { steady } = require('./sections/steady');
 
-const SECTIONS = { startup, steady, scrape, 'hot-paths': hotPaths, heap, 'config-server': configServer };
+const SECTIONS = { startup, steady, scrape, 'hot-paths': hotPaths, heap, 'config-server': configServer, push };
 
 function log(message) {
   process.stderr.write(`bench: ${message}\n`);

@@ -116,6 +116,13 @@ export class Service {
     return this.output;
   }
 
+  /** SIGKILL, as a crash or a power cut would end it; resolves once it has ended. */
+  async kill(): Promise<void> {
+    if (this.ended) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   /** SIGTERM, then SIGKILL if it has not ended within 10 s. Safe to call when it has already ended. */
   async stop(): Promise<void> {
     if (this.ended) return;

@@ -4,7 +4,7 @@
 
 const { parseArgs } = require('node:util');
 
-const SECTIONS = ['startup', 'steady', 'scrape', 'hot-paths', 'heap', 'config-server'];
+const SECTIONS = ['startup', 'steady', 'scrape', 'hot-paths', 'heap', 'config-server', 'push'];
 
 const SETTINGS = {
   sections: { env: 'BENCH_SECTIONS', default: SECTIONS.join(','), help: `which sections to run, comma-separated: ${SECTIONS.join(', ')}` },
@@ -17,6 +17,8 @@ const SETTINGS = {
   'fleet-sizes': { env: 'BENCH_FLEET_SIZES', default: '100,1000', help: 'simulated devices of the config-server section, comma-separated' },
   'registered-devices': { env: 'BENCH_REGISTERED_DEVICES', default: '10000', help: 'registered devices for the preview and membership figures of the config-server section' },
   'put-concurrency': { env: 'BENCH_PUT_CONCURRENCY', default: '16', help: 'PUTs in flight at once when the operator changes every device' },
+  'outage-seconds': { env: 'BENCH_OUTAGE_SECONDS', default: '60', help: 'how long the push section stops the receiver under the exporter and the agents' },
+  'backlog-seconds': { env: 'BENCH_BACKLOG_SECONDS', default: '3600', help: 'seconds offline (cycles at interval 1) of the backlog the push section drains' },
   'node-args': { env: 'BENCH_NODE_ARGS', default: '', help: 'extra Node options for the measured processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"' },
   'results-dir': { env: 'BENCH_RESULTS_DIR', default: 'results', help: 'where the JSON results go (relative to bench/)' },
 };
@@ -65,6 +67,8 @@ function parseOptions(argv, env) {
     fleetSizes: raw('fleet-sizes').split(',').map((size) => positiveNumber(size.trim(), name('fleet-sizes'), { integer: true })),
     registeredDevices: positiveNumber(raw('registered-devices'), name('registered-devices'), { integer: true }),
     putConcurrency: positiveNumber(raw('put-concurrency'), name('put-concurrency'), { integer: true }),
+    outageSeconds: positiveNumber(raw('outage-seconds'), name('outage-seconds'), { integer: true }),
+    backlogSeconds: positiveNumber(raw('backlog-seconds'), name('backlog-seconds'), { integer: true }),
     nodeArgs: raw('node-args').split(' ').filter(Boolean),
     resultsDir: raw('results-dir'),
   };

@@ -110,7 +110,24 @@ function configServerRows({ fleets, registered }) {
   return rows;
 }
 
-const ROWS = { startup: startupRows, steady: steadyRows, scrape: scrapeRows, 'hot-paths': hotPathRows, heap: heapRows, 'config-server': configServerRows };
+function pushRows({ steady, extraCorePercent, sentInWindow, outage, catchUp }) {
+  const core = (result) => `${number(result.corePercent, 2)} %`;
+  return [
+    judged('push: extra CPU at interval: 1', 'Jetson replay → VictoriaMetrics', `${number(extraCorePercent, 3)} % of a core`, `pushing ${core(steady.pushing)} vs scrape-only ${core(steady.scrapeOnly)}; ${number(sentInWindow)} samples sent`, TARGETS.pushExtraCorePercent, extraCorePercent),
+    plain('  RSS', '', `${mib(steady.pushing.rssBytes)} pushing`, `scrape-only ${mib(steady.scrapeOnly.rssBytes)}`),
+    plain('  instead: scrape-only + vmagent', '', `+${core(steady.vmagent)} CPU, +${mib(steady.vmagent.rssBytes)} RSS`, 'vmagent scraping every 1 s, remote-writing to the same receiver'),
+    plain('  instead: scrape-only + Prometheus agent', '', `+${core(steady.prometheusAgent)} CPU, +${mib(steady.prometheusAgent.rssBytes)} RSS`, 'prometheus --enable-feature=agent, likewise'),
+    ...[['ours', 'exporter pushing'], ['vmagent', 'vmagent'], ['prometheusAgent', 'Prometheus agent']].map(([name, label], i) => {
+      const result = outage[name];
+      const shown = result.catchUpSeconds === undefined ? 'not within 5 min' : `${number(result.catchUpSeconds, 1)} s`;
+      return plain(i === 0 ? `push: catch-up after ${number(outage.outageSeconds)} s down` : '', label, shown, `${result.outageSamples ?? 0} samples of the outage received (one a second is all)`);
+    }),
+    judged('push: catch-up drain', `${number(catchUp.backlogSeconds)} s offline`, `${number(catchUp.samplesPerSecond)} samples/s`, `${number(catchUp.backlogSamples)} samples in ${number(catchUp.drainSeconds, 1)} s (start-up included); peak RSS ${mib(catchUp.peakRssBytes)}`, TARGETS.drainSamplesPerSecond, catchUp.samplesPerSecond),
+    plain('  disk per queued sample', '', `${number(catchUp.bytesPerSample, 1)} bytes`, `${mib(catchUp.diskBytes)} for the backlog`),
+  ];
+}
+
+const ROWS = { startup: startupRows, steady: steadyRows, scrape: scrapeRows, 'hot-paths': hotPathRows, heap: heapRows, 'config-server': configServerRows, push: pushRows };
 
 /** The table's header and its groups of rows, one group per section that ran. */
 function reportRows(sections) {

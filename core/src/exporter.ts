@@ -5,6 +5,7 @@ import type { ExporterConfig } from './config/schema';
 import type { createLogger } from './logger';
 import type { ExpositionFormat } from './metrics/exposition';
 import { SelfMetrics } from './metrics/self-metrics';
+import { PushManager } from './push/manager';
 import { CollectionRuntime, type CycleListener } from './runtime/collection-runtime';
 import { ConfigSync } from './sync/config-sync';
 import { chooseStartConfig } from './startup';
@@ -35,6 +36,7 @@ export class Exporter {
   private constructor(
     private readonly runtime: CollectionRuntime,
     private readonly controller: ConfigController,
+    private readonly push: PushManager,
     private readonly env: NodeJS.ProcessEnv,
     readonly logger: RootLogger,
   ) {}
@@ -56,7 +58,9 @@ export class Exporter {
     const configFile = new ConfigFile(choice.configPath);
     configFile.noteApplied(choice.localText);
     const controllerSettings = { cwd, env, readOnly, ports, ...(settings.installDir ? { installDir: settings.installDir } : {}) };
-    const controller = new ConfigController(config, choice.source, choice.catalog, choice.localOnly, configFile, runtime, controllerSettings, self, logger);
+    const push = new PushManager(self, logger, env);
+    runtime.onCycle((cycle) => push.append(cycle.families, cycle.timestampMs));
+    const controller = new ConfigController(config, choice.source, choice.catalog, choice.localOnly, configFile, runtime, push, controllerSettings, self, logger);
     // Read-only (`--once`) uses the server's config but keeps no sync going and writes nothing.
     if (server && !readOnly) {
       const { start } = server;
@@ -68,7 +72,7 @@ export class Exporter {
         if (choice.source === 'server') await controller.saveServerConfig(start.raw!);
       }
     }
-    return new Exporter(runtime, controller, env, logger);
+    return new Exporter(runtime, controller, push, env, logger);
   }
 
   get currentConfig(): Readonly<ExporterConfig> {
@@ -96,11 +100,16 @@ export class Exporter {
     return this.controller.current.management_token ?? (this.env.MANAGEMENT_TOKEN || undefined);
   }
 
-  /** Starts the collectors, the schedule and (unless read-only) the config file watch and the config server sync. */
+  /**
+   * Starts the collectors, the schedule, the remote-write receivers and (unless read-only) the config file watch and
+   * the config server sync.
+   */
   async start(): Promise<void> {
     const notice = this.disabledNotice();
     if (notice) this.logger.info(notice);
+    const push = this.push.plan(this.controller.current, this.controller.path);
     await this.runtime.start();
+    await this.push.configure(push);
     await this.controller.start();
   }
 
@@ -112,6 +121,7 @@ export class Exporter {
   async stop(): Promise<void> {
     await this.controller.stop();
     await this.runtime.stop();
+    await this.push.stop();
     await this.controller.finishWrites();
   }
 

@@ -38,4 +38,10 @@ describe('merging changes made on the device into the server config', () => {
     expect(shareable(local)).toEqual({ device_type: 'x' });
     expect(withLocalOnly({ device_type: 'y', device_id: 'edge-02' }, local)).toEqual({ device_type: 'y', device_id: 'edge-01' });
   });
+
+  test('remote_write receivers and their credentials never leave the device, and a server version cannot replace them', () => {
+    const receivers = [{ url: 'https://vm.example/api/v1/write', bearer_token: 'secret' }];
+    expect(shareable({ device_type: 'x', remote_write: receivers })).toEqual({ device_type: 'x' });
+    expect(withLocalOnly({ device_type: 'y', remote_write: [{ url: 'https://elsewhere/' }] }, { remote_write: receivers })).toEqual({ device_type: 'y', remote_write: receivers });
+  });
 });

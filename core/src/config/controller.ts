@@ -2,6 +2,7 @@ import { ExporterError, describeError } from '../errors';
 import type { createLogger } from '../logger';
 import type { SelfMetrics } from '../metrics/self-metrics';
 import { PluginCatalog } from '../plugins/catalog';
+import type { PushManager } from '../push/manager';
 import type { CollectionRuntime } from '../runtime/collection-runtime';
 import { planCollectors, type CollectorPlan } from '../runtime/collectors';
 import type { RawConfig } from '../sync/client';
@@ -58,6 +59,7 @@ export class ConfigController implements SyncHost {
     private localOnly: RawConfig,
     private readonly configFile: ConfigFile,
     private readonly runtime: CollectionRuntime,
+    private readonly push: PushManager,
     private readonly settings: ControllerSettings,
     private readonly self: SelfMetrics,
     private readonly logger: ReturnType<typeof createLogger>,
@@ -246,6 +248,8 @@ export class ConfigController implements SyncHost {
   private async apply(config: ExporterConfig, source: ConfigSource, where: string): Promise<void> {
     const next = { ...config, ...this.settings.ports };
     const current = this.config;
+    // Receivers that cannot be used (an unreadable secret) refuse the config before anything changes.
+    const push = this.push.plan(next, this.configFile.path);
     let plan: CollectorPlan | undefined;
     if (collectorInputs(next) !== collectorInputs(current)) {
       const catalog = JSON.stringify(next.plugin_dirs) === JSON.stringify(current.plugin_dirs) ? this.catalog : await PluginCatalog.discover(next.plugin_dirs, this.settings.cwd, this.settings.installDir);
@@ -257,6 +261,7 @@ export class ConfigController implements SyncHost {
     this.config = next;
     const previous = this.runtime.use(next, plan);
     this.setSource(source);
+    await this.push.configure(push);
     if (previous) await this.runtime.retire(previous);
   }
 

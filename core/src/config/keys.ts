@@ -37,6 +37,7 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, KeyRule>> = {
   management_token: { applies: 'live', deviceOnly: true },
   log_level: { applies: 'restart' },
   config_server: { applies: 'restart', deviceOnly: true },
+  remote_write: { applies: 'live', deviceOnly: true },
 };
 
 /** The keys a parsed config holds: all but `enabled_metrics`, which `parseConfig` turns into the `metrics` map. */

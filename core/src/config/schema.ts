@@ -4,6 +4,14 @@ import { ExporterError } from '../errors';
 import { describeAjvErrors, validatorFor } from '../validation';
 import { sizeProblems } from './limits';
 
+/** Seconds, or a Prometheus duration such as 30s, 5m, 7d. */
+const duration = {
+  anyOf: [
+    { type: 'number', exclusiveMinimum: 0 },
+    { type: 'string', pattern: '^([0-9]+(ms|s|m|h|d|w|y))+$' },
+  ],
+} as const;
+
 /**
  * The config.yaml JSON schema: the one definition of every key's type, limits and default. The TypeScript type of a
  * config is derived from it, `schemas/config.schema.json` (published, shared with the config server) is generated
@@ -89,6 +97,54 @@ const schema = {
         sync_interval: { type: 'number', exclusiveMinimum: 0, maximum: 86400 },
       },
     },
+    remote_write: {
+      type: 'array',
+      default: [],
+      description: 'Prometheus remote-write receivers this device pushes every cycle to, through an on-disk queue each; local only (never synced)',
+      items: {
+        type: 'object',
+        required: ['url'],
+        additionalProperties: false,
+        properties: {
+          url: { type: 'string', pattern: '^https?://' },
+          name: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', description: "The receiver label of the self-metrics; default: the URL's host and path" },
+          bearer_token: { type: 'string', minLength: 1 },
+          bearer_token_file: { type: 'string', minLength: 1 },
+          basic_auth: {
+            type: 'object',
+            required: ['username'],
+            additionalProperties: false,
+            properties: {
+              username: { type: 'string', minLength: 1 },
+              password: { type: 'string' },
+              password_file: { type: 'string', minLength: 1 },
+            },
+          },
+          headers: { type: 'object', additionalProperties: { type: 'string' } },
+          tls: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              ca_file: { type: 'string', minLength: 1 },
+              insecure_skip_verify: { type: 'boolean', default: false },
+            },
+          },
+          timeout: { ...duration, default: '30s' },
+          queue: {
+            type: 'object',
+            default: {},
+            additionalProperties: false,
+            properties: {
+              dir: { type: 'string', minLength: 1, description: 'Default: .remote-write/<hash of the URL> beside the config file' },
+              max_disk_mb: { type: 'number', exclusiveMinimum: 0, default: 512 },
+              max_age: { ...duration, default: '7d' },
+              max_samples_per_send: { type: 'integer', minimum: 1, maximum: 100000, default: 2000 },
+              batch_send_deadline: { ...duration, default: '5s' },
+            },
+          },
+        },
+      },
+    },
   },
 } as const satisfies JSONSchema;
 
@@ -118,6 +174,9 @@ export type ExporterConfig = Omit<SchemaConfig, 'enabled_metrics' | 'device_id' 
 export type CollectorConfig = ExporterConfig['collectors'][number];
 
 export type ConfigServerSettings = NonNullable<ExporterConfig['config_server']>;
+
+/** One `remote_write:` entry, as validated (durations still as written). */
+export type RemoteWriteConfig = ExporterConfig['remote_write'][number];
 
 /**
  * Checks a config against the schema and the size limits without changing it; returns the problems as sentences

@@ -91,6 +91,11 @@ export class SelfMetrics {
     };
   }
 
+  /** Lets a module add its own metrics to this registry (the push path's, per receiver). */
+  register<T>(create: (registry: Registry) => T): T {
+    return create(this.registry);
+  }
+
   recordCollection(collector: string, ok: boolean, seconds: number): void {
     this.collectorNames.add(collector);
     this.collectorUp.set({ collector }, ok ? 1 : 0);
