@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { createLogger, type Logger } from '@edge-metrics/core/plugin';
 import { parseCliArgs, USAGE, type CliCommand } from './cli-args';
 import { ConfigServerError, describeError } from './errors';
+import { isPostgresUrl, redactedUrl } from './postgres-db';
 import { createConfigServer, type ConfigServer } from './server';
 import { parseDeviceTokens } from './tokens';
 
@@ -75,7 +76,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let command: CliCommand;
   let server: ConfigServer;
   try {
-    command = parseCliArgs(argv);
+    command = parseCliArgs(argv, env);
     if (command.kind === 'help') {
       process.stdout.write(USAGE);
       return 0;
@@ -95,7 +96,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
     const address = await server.listen(port, host);
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    logger.info(`listening on http://${shownHost}:${address.port} with the database ${resolve(dbPath)}`);
+    const database = isPostgresUrl(dbPath) ? redactedUrl(dbPath) : resolve(dbPath);
+    logger.info(`listening on http://${shownHost}:${address.port} with the database ${database}`);
   } catch (error) {
     await server.close();
     return fail(error);

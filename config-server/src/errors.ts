@@ -33,5 +33,13 @@ export class HttpError extends Error {
   }
 }
 
+/** The database cannot be reached now (PostgreSQL down or restarting): the request is answered 503, nothing stored. */
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
 /** The message of anything thrown, for a log line: core's, so that the server describes errors as the exporter does. */
 export { describeError } from '@edge-metrics/core/plugin';

@@ -7,11 +7,15 @@ import { ChangeNotifier } from './change-notifier';
 import { ConfigServerError } from './errors';
 import { createServerMetrics } from './metrics';
 import { RolloutTimer } from './rollout-timer';
-import { SqliteStore } from './store';
+import { PostgresDatabase, isPostgresUrl } from './postgres-db';
+import { SqliteStore, SqlStore } from './store';
 import { Authenticator } from './tokens';
 
 export interface ConfigServerOptions {
-  /** SQLite file, created with its schema when missing. */
+  /**
+   * A SQLite file, created with its schema when missing, or a `postgres://` (`postgresql://`) URL of a database that
+   * several servers may share.
+   */
   dbPath: string;
   /** Bearer token of the admin; without it (and without device tokens) the server is open. */
   adminToken?: string;
@@ -45,13 +49,20 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
   const deviceTokens =
     options.deviceTokens instanceof Map ? options.deviceTokens : new Map(Object.entries(options.deviceTokens ?? {}));
   const authenticator = new Authenticator(options.adminToken, deviceTokens);
-  const store = new SqliteStore(options.dbPath);
+  const store = isPostgresUrl(options.dbPath)
+    ? new SqlStore(new PostgresDatabase(options.dbPath, logger))
+    : new SqliteStore(options.dbPath);
   const notifier = new ChangeNotifier();
   const metrics = createServerMetrics(store, notifier);
   // Every write that changes devices' effective configs wakes their long-polls, whichever layer it was.
   store.onEffectiveChange((deviceIds, source) => {
     metrics.versionsCreated.inc({ source }, deviceIds.length);
     deviceIds.forEach((deviceId) => notifier.notify(deviceId));
+  });
+  // Changes written through the other servers on the same database.
+  store.onReplicaChange((deviceIds) => {
+    if (deviceIds === 'all') notifier.notifyWaiting();
+    else deviceIds.forEach((deviceId) => notifier.notify(deviceId));
   });
   const rollouts = new RolloutTimer(store, logger);
   const app = createApp({
@@ -68,6 +79,7 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
   let closing: Promise<void> | undefined;
 
   const listen = async (port: number, host = '0.0.0.0'): Promise<AddressInfo> => {
+    await store.open();
     const address = await listenOn(server, port, host, (inUse, error) =>
       inUse
         ? new ConfigServerError('ECS_PORT_IN_USE', `port ${port} on ${host} is already in use`)

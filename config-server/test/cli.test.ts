@@ -76,7 +76,7 @@ describe('edge-metrics-config-server', () => {
     [['--port', 'eighty'], '--port must be an integer from 0 to 65535, not "eighty"'],
     [['--port'], "Option '--port <value>' argument missing"],
     [['--listen', 'no such host!'], '--listen must be an IP address or a host name, not "no such host!"'],
-    [['--db', ''], '--db needs a file name'],
+    [['--db', ''], '--db needs a file name or a postgres:// URL'],
     [['extra'], "Unexpected argument 'extra'"],
   ])('exits 2 with one line for %j', async (args, message) => {
     const cli = runCli(args);

@@ -34,6 +34,13 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['--version'])).toEqual({ kind: 'version' });
   });
 
+  it('takes the database from DATABASE_URL when --db is not given, --db first', () => {
+    const env = { DATABASE_URL: 'postgres://ecs@db.example.org/fleet' };
+    expect(parseCliArgs([], env)).toMatchObject({ options: { dbPath: 'postgres://ecs@db.example.org/fleet' } });
+    expect(parseCliArgs(['--db', '/var/lib/ecs/fleet.db'], env)).toMatchObject({ options: { dbPath: '/var/lib/ecs/fleet.db' } });
+    expect(thrownBy(() => parseCliArgs([], { DATABASE_URL: '' })).message).toBe('DATABASE_URL needs a file name or a postgres:// URL');
+  });
+
   it('refuses malformed values as usage errors', () => {
     for (const args of [['--port', '-1'], ['--port', '1.5'], ['--port', '123456'], ['--listen', 'a b'], ['--device-tokens', ' ']]) {
       expect([args, thrownBy(() => parseCliArgs(args)).code]).toEqual([args, 'ECS_USAGE']);
