@@ -264,6 +264,11 @@ export class PostgresDatabase implements SqlDatabase, ChangeChannel {
       throw this.unavailable(error);
     }
     let broken: Error | undefined;
+    // A connection lost while checked out is reported here (and by the query under way), not left unhandled.
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       await this.query(client, 'BEGIN');
       await this.query(client, 'SELECT pg_advisory_xact_lock(?)', [lock]);
@@ -281,6 +286,7 @@ export class PostgresDatabase implements SqlDatabase, ChangeChannel {
       });
       throw error;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -24,8 +24,10 @@ export interface TestPostgres {
   url(database: string): string;
   /** A new empty database; its URL. */
   createDatabase(): Promise<string>;
-  /** Stops the server (fast: connections are cut, committed work is kept) and starts it again on the same port. */
-  restart(): Promise<void>;
+  /** Stops the server (fast: connections are cut, committed work is kept). */
+  halt(): Promise<void>;
+  /** Starts it again on the same port. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -81,10 +83,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       }
       return url(name);
     },
-    async restart() {
-      await asPostgresUser('pg_ctl', ['stop', '-w', '-m', 'fast', '-D', data], dir);
-      await start();
-    },
+    halt: () => asPostgresUser('pg_ctl', ['stop', '-w', '-m', 'fast', '-D', data], dir),
+    resume: start,
     async stop() {
       await asPostgresUser('pg_ctl', ['stop', '-w', '-m', 'immediate', '-D', data], dir).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
