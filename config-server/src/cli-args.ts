@@ -9,9 +9,14 @@ export interface RunOptions {
   deviceTokensFile?: string;
 }
 
-export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; options: RunOptions }
+  | { kind: 'migrate'; from: string; to: string };
 
 export const USAGE = `Usage: edge-metrics-config-server [options]
+       edge-metrics-config-server migrate --from DB --to DB
 
 Central config server for a fleet of Edge Metrics Exporter devices.
 
@@ -23,6 +28,9 @@ Options:
   --device-tokens FILE  per-device tokens, one device_id=token a line
   -h, --help            show this help
   --version             print the version
+
+migrate copies a whole fleet (devices, every version, layers, statuses, rollouts) from one database to an
+empty one: SQLite to PostgreSQL or back (DB: a file or a postgres:// URL). Stop the servers first.
 
 Environment:
   CONFIG_SERVER_TOKEN          admin bearer token; without any token the server is open to all
@@ -36,6 +44,7 @@ const usageError = (message: string): ConfigServerError => new ConfigServerError
 
 /** Reads the command line; throws ECS_USAGE naming the flag for anything unknown or malformed. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliCommand {
+  if (argv[0] === 'migrate') return parseMigrate(argv.slice(1));
   let values;
   try {
     ({ values } = parseArgs({
@@ -67,6 +76,20 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
         values['device-tokens'] === undefined ? undefined : nonEmpty(values['device-tokens'], '--device-tokens'),
     },
   };
+}
+
+function parseMigrate(argv: readonly string[]): CliCommand {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { from: { type: 'string' }, to: { type: 'string' } } }));
+  } catch (error) {
+    throw usageError(`migrate: ${describeError(error).split('. ')[0]}`);
+  }
+  if (values.from === undefined || values.to === undefined) throw usageError('migrate needs --from DB and --to DB');
+  const from = nonEmpty(values.from, '--from');
+  const to = nonEmpty(values.to, '--to');
+  if (from === to) throw usageError('migrate: --from and --to name the same database');
+  return { kind: 'migrate', from, to };
 }
 
 function parsePort(raw: string): number {

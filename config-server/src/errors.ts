@@ -8,6 +8,7 @@ export type ConfigServerErrorCode =
   | 'ECS_TOKENS_INVALID'
   | 'ECS_DB_OPEN_FAILED'
   | 'ECS_DB_TOO_NEW'
+  | 'ECS_DB_NOT_EMPTY'
   | 'ECS_PORT_IN_USE'
   | 'ECS_LISTEN_FAILED';
 
