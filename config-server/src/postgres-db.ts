@@ -80,7 +80,7 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 /** Advisory lock keys: every write transaction takes the first, so writes through any replica run one at a time. */
-const WRITE_LOCK = 4_527_001;
+export const WRITE_LOCK = 4_527_001;
 const MIGRATE_LOCK = 4_527_002;
 /** The NOTIFY channel of changed devices. */
 const CHANNEL = 'edge_metrics_config_changed';
@@ -142,6 +142,7 @@ export class PostgresDatabase implements SqlDatabase, ChangeChannel {
   private reconnectMs = RECONNECT_MIN_MS;
   private reconnectTimer?: NodeJS.Timeout;
   private closed = false;
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     url: string,
@@ -186,7 +187,11 @@ export class PostgresDatabase implements SqlDatabase, ChangeChannel {
   }
 
   transaction<T>(work: (sql: SqlClient) => Promise<T>): Promise<T> {
-    return this.inTransaction(WRITE_LOCK, work);
+    // Writes run one at a time anyway (the advisory lock): this process's wait in memory, not each holding a pooled
+    // connection, so that a burst of writes (a fleet reporting at once) leaves connections to the reads.
+    const result = this.writes.then(() => this.inTransaction(WRITE_LOCK, work));
+    this.writes = result.catch(() => undefined);
+    return result;
   }
 
   async announce(sql: SqlClient, deviceIds: readonly string[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { WRITE_LOCK } from '../src/postgres-db';
 import { cleanUp, metricValue, request, SAMPLE_CONFIG, startServer, useEngine, waitFor, type RunningServer } from './helpers';
 import { testPostgres } from './postgres';
 
@@ -97,6 +98,25 @@ describe('several servers on one PostgreSQL database', () => {
     await heldLongPolls(b.base, 1);
     expect((await put(a.base, { ...SAMPLE_CONFIG, interval: 3 })).status).toBe(200);
     expect((await poll).json().interval).toBe(3);
+  });
+
+  it('queues writes while another replica holds the write lock, serving reads meanwhile; none is refused', async () => {
+    const { base, dbPath } = await startServer();
+    await put(base, SAMPLE_CONFIG);
+    // Another server's long write: it holds the lock past the 5 s a request may wait for a pooled connection.
+    const other = new Client({ connectionString: dbPath });
+    await other.connect();
+    await other.query('BEGIN');
+    await other.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
+    const reports = Array.from({ length: 20 }, (_, index) =>
+      request(base, '/devices/edge-01/status', { method: 'POST', json: { version: 1, status: 'applied', metrics_port: 9000 + index } }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    const read = await request(base, '/config/edge-01');
+    await other.query('COMMIT');
+    await other.end();
+    expect(read.status).toBe(200);
+    expect((await Promise.all(reports)).map((reply) => reply.status)).toEqual(Array.from({ length: 20 }, () => 200));
   });
 
   it('loses no acknowledged change when PostgreSQL restarts under load', async () => {
