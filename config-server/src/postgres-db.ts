@@ -122,7 +122,11 @@ function numbered(sql: string): string {
  */
 function isUnreachable(error: unknown): boolean {
   if (error instanceof DatabaseError) return /^(08|57P0|53300)/.test(error.code ?? '');
-  return error instanceof Error;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    (typeof code === 'string' && /^(ECONN|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOENT)/.test(code)) ||
+    (typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed/.test(message))
+  );
 }
 
 /**
@@ -233,7 +237,10 @@ export class PostgresDatabase implements SqlDatabase, ChangeChannel {
       lost = true;
       if (this.listener === client) this.listener = undefined;
       client.end().catch(() => undefined);
-      this.logger?.warn(`${this.name}: the connection that hears other replicas' changes is down (${error ? describeError(error) : 'closed'}); retrying in ${this.reconnectMs} ms`);
+      // Once per outage: the retries that follow say nothing until one succeeds.
+      if (this.reconnectMs === RECONNECT_MIN_MS) {
+        this.logger?.warn(`${this.name}: the connection that hears other replicas' changes is down (${error ? describeError(error) : 'closed'}); reconnecting`);
+      }
       this.reconnectTimer = setTimeout(() => void this.connectListener(onChange, onResync), this.reconnectMs);
       this.reconnectMs = Math.min(this.reconnectMs * 2, RECONNECT_MAX_MS);
     };

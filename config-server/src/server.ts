@@ -43,7 +43,10 @@ export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
 /** How long close() lets open requests finish before cutting their connections. */
 const CLOSE_GRACE_MS = 5000;
 
-/** Opens (or creates) the database and builds the HTTP server; nothing listens until `listen()`. */
+/**
+ * Opens (or creates) a SQLite database and builds the HTTP server; nothing listens until `listen()`, which first
+ * connects to a PostgreSQL database and migrates it.
+ */
 export function createConfigServer(options: ConfigServerOptions): ConfigServer {
   const logger = options.logger ?? createLogger('info');
   const deviceTokens =
