@@ -4,7 +4,7 @@ import { createLogger, listen as listenOn, type Logger } from '@edge-metrics/cor
 import type { Express } from 'express';
 import { createApp } from './app';
 import { ChangeNotifier } from './change-notifier';
-import { ConfigServerError } from './errors';
+import { ConfigServerError, describeError } from './errors';
 import { createServerMetrics } from './metrics';
 import { RolloutTimer } from './rollout-timer';
 import { PostgresDatabase, isPostgresUrl } from './postgres-db';
@@ -62,12 +62,15 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
     metrics.versionsCreated.inc({ source }, deviceIds.length);
     deviceIds.forEach((deviceId) => notifier.notify(deviceId));
   });
-  // Changes written through the other servers on the same database.
+  const rollouts = new RolloutTimer(store, logger);
+  // Changes written through the other servers on the same database. One of them may have started a rollout: every
+  // replica steps it on (the first one due does; the store lets only one step happen), so none depends on the one
+  // that started it staying up.
   store.onReplicaChange((deviceIds) => {
     if (deviceIds === 'all') notifier.notifyWaiting();
     else deviceIds.forEach((deviceId) => notifier.notify(deviceId));
+    rollouts.start().catch((error: unknown) => logger.warn(`rollouts started by another server: not read (${describeError(error)}); read at the next change`));
   });
-  const rollouts = new RolloutTimer(store, logger);
   const app = createApp({
     store,
     notifier,

@@ -100,6 +100,19 @@ describe('several servers on one PostgreSQL database', () => {
     expect((await poll).json().interval).toBe(3);
   });
 
+  it('steps on a rollout started through a replica that has stopped since', async () => {
+    const [a, b] = await twoReplicas();
+    for (const id of ['d-1', 'd-2', 'd-3']) await request(a.base, `/config/${id}`, { method: 'PUT', json: SAMPLE_CONFIG });
+    const started = await request(a.base, '/fleet', { method: 'PUT', json: { labels: { site: 'hq' }, rollout: { steps: [34, 100], wait_s: 0.5, max_failed_percent: 100 } } });
+    expect(started.status).toBe(202);
+    const { id } = started.json().rollout;
+    // B hears of the rollout's first step, then A is gone before the next one is due.
+    await waitFor(async () => (await request(b.base, '/config/d-1')).json().labels?.site === 'hq', 'the first step through B');
+    await a.server.close();
+    await waitFor(async () => (await request(b.base, `/rollouts/${id}`)).json().state === 'completed', 'the rollout to complete on B');
+    for (const device of ['d-1', 'd-2', 'd-3']) expect((await request(b.base, `/config/${device}`)).json().labels).toEqual({ site: 'hq' });
+  });
+
   it('queues writes while another replica holds the write lock, serving reads meanwhile; none is refused', async () => {
     const { base, dbPath } = await startServer();
     await put(base, SAMPLE_CONFIG);
