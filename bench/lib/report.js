@@ -89,7 +89,7 @@ function heapRows(results) {
   );
 }
 
-function configServerRows({ fleets, registered }) {
+function configServerRows({ fleets, replicaFleets = {}, registered }) {
   const rows = [];
   for (const result of Object.values(fleets)) {
     const subject = `${number(result.devices)} devices`;
@@ -100,6 +100,12 @@ function configServerRows({ fleets, registered }) {
       result.devices >= 1000 ? judged(...reach, TARGETS.configReachMs, result.allReceivedMs) : plain(...reach),
       result.devices >= 1000 ? judged(...group, TARGETS.groupReachMs, result.groupAllReceivedMs) : plain(...group),
     );
+  }
+  for (const result of Object.values(replicaFleets)) {
+    const subject = `${number(result.devices)} devices, ${result.replicas} replicas on PostgreSQL`;
+    const sqlite = fleets[result.devices];
+    const row = ['  one group change → all have it', subject, ms(result.groupAllReceivedMs), `median device ${ms(result.groupMedianReceivedMs)}${sqlite ? `; one server on SQLite: ${ms(sqlite.groupAllReceivedMs)}` : ''}`];
+    rows.push(result.devices >= 1000 ? judged(...row, TARGETS.configReachMs, result.groupAllReceivedMs) : plain(...row));
   }
   const subject = `${number(registered.devices)} registered devices`;
   const judgedAtScale = (row, value) => (registered.devices >= 10_000 ? judged(...row, TARGETS.layerQueryMs, value) : plain(...row));

@@ -6,7 +6,9 @@
 // then, and the time from the first PUT to the last device having the new config and having reported it. Then one
 // group change for all of them (a single PUT /groups/{name}) and the time until the last device has it. Apart from
 // that, with many registered devices (no long-polls): the time of a fleet change's preview (?dry_run=true) and of a
-// group's membership listing.
+// group's membership listing. Last, the same fleet on two replicas sharing a throwaway PostgreSQL, half the devices
+// long-polling each: one group change written through one replica, and the time until the last device of both has
+// it, beside the one server on SQLite above.
 
 const { randomBytes } = require('node:crypto');
 const { mkdir, writeFile } = require('node:fs/promises');
@@ -19,6 +21,7 @@ const { median } = require('../lib/stats');
 const { REPO } = require('../lib/subjects');
 
 const SERVER_CLI = join(REPO, 'config-server', 'dist', 'cli.js');
+const { startThrowawayPostgres } = require(join(REPO, 'config-server', 'scripts', 'throwaway-postgres.js'));
 const WAIT_SECONDS = 55;
 const HOLD_TIMEOUT_MS = 120_000;
 const INITIAL_CONFIG = { device_type: 'host', interval: 5 };
@@ -37,16 +40,16 @@ async function inPool(items, concurrency, task) {
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
-async function startServer(dir, devices, nodeArgs) {
-  const adminToken = randomBytes(16).toString('hex');
+/** A config server process on `db` (default: a SQLite file in `dir`), with a token for each device. */
+async function startServer(dir, devices, nodeArgs, db = join(dir, 'fleet.db'), adminToken = randomBytes(16).toString('hex')) {
   const tokensFile = join(dir, 'device-tokens');
   await writeFile(tokensFile, devices.map((device) => `${device.id}=${device.token}\n`).join(''), { mode: 0o600 });
-  const server = await startProcess(process.execPath, [...nodeArgs, SERVER_CLI, '--port', '0', '--listen', '127.0.0.1', '--db', join(dir, 'fleet.db'), '--device-tokens', tokensFile], {
+  const server = await startProcess(process.execPath, [...nodeArgs, SERVER_CLI, '--port', '0', '--listen', '127.0.0.1', '--db', db, '--device-tokens', tokensFile], {
     name: 'config server',
     env: { ...process.env, CONFIG_SERVER_TOKEN: adminToken },
     ready: /listening on (http:\/\/\S+:\d+)/,
   });
-  return { ...server, baseUrl: server.match[1], admin: { Authorization: `Bearer ${adminToken}` } };
+  return { ...server, baseUrl: server.match[1], adminToken, admin: { Authorization: `Bearer ${adminToken}` } };
 }
 
 /** The server's gauge of held long-polls, read from its own /metrics. */
@@ -190,10 +193,58 @@ async function registered(deviceCount, { workDir, options, log }) {
   }
 }
 
+/**
+ * Two replicas on one PostgreSQL database, each holding the long-polls of half the devices: one group change written
+ * through the first, and the time until the last device (of either replica) has it.
+ */
+async function replicas(deviceCount, { workDir, options, log }) {
+  const dir = join(workDir, `config-server-replicas-${deviceCount}`);
+  await mkdir(dir, { recursive: true });
+  const devices = Array.from({ length: deviceCount }, (_, index) => ({ id: `device-${index}`, token: randomBytes(16).toString('hex') }));
+  const postgres = await startThrowawayPostgres();
+  const servers = [];
+  const deviceAgent = new Agent({ keepAlive: true, maxSockets: Infinity });
+  const adminAgent = new Agent({ keepAlive: true, maxSockets: options.putConcurrency });
+  try {
+    const db = await postgres.createDatabase();
+    servers.push(await startServer(dir, devices, options.nodeArgs, db));
+    servers.push(await startServer(dir, devices, options.nodeArgs, db, servers[0].adminToken));
+    const [first] = servers;
+    const json = { ...first.admin, 'Content-Type': 'application/json' };
+    await inPool(devices, options.putConcurrency, (device) =>
+      expectStatus(201, `${first.baseUrl}/config/${device.id}`, { method: 'PUT', headers: json, body: JSON.stringify(INITIAL_CONFIG), agent: adminAgent }),
+    );
+    let startedAt;
+    const following = devices.map((device, index) => followUntil(device, 2, servers[index % 2], deviceAgent, () => startedAt));
+    let failure;
+    following.forEach((promise) => promise.catch((error) => (failure ??= error)));
+    const holdStartedAt = performance.now();
+    const held = async () => (await heldLongPolls(servers[0], adminAgent)) + (await heldLongPolls(servers[1], adminAgent));
+    while ((await held()) < deviceCount) {
+      if (failure) throw failure;
+      if (performance.now() - holdStartedAt > HOLD_TIMEOUT_MS) throw new Error(`the two replicas held fewer than ${deviceCount} long-polls after ${HOLD_TIMEOUT_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    startedAt = performance.now();
+    await expectStatus(200, `${first.baseUrl}/groups/all`, { method: 'PUT', headers: json, body: JSON.stringify(GROUP_CHANGE), agent: adminAgent });
+    const received = (await Promise.all(following)).map((outcome) => outcome.receivedMs);
+    const result = { devices: deviceCount, replicas: servers.length, groupAllReceivedMs: Math.max(...received), groupMedianReceivedMs: median(received) };
+    log(`config server, ${deviceCount} devices over 2 replicas on PostgreSQL: one group change reached all in ${result.groupAllReceivedMs.toFixed(0)} ms`);
+    return result;
+  } finally {
+    deviceAgent.destroy();
+    adminAgent.destroy();
+    for (const server of servers) await server.stop();
+    await postgres.stop();
+  }
+}
+
 async function configServer(context) {
   const fleets = {};
+  const replicaFleets = {};
   for (const count of context.options.fleetSizes) fleets[count] = await fleet(count, context);
-  return { fleets, registered: await registered(context.options.registeredDevices, context) };
+  for (const count of context.options.fleetSizes) replicaFleets[count] = await replicas(count, context);
+  return { fleets, replicaFleets, registered: await registered(context.options.registeredDevices, context) };
 }
 
 module.exports = { configServer };

@@ -4,7 +4,7 @@ import type { ChangeNotifier } from './change-notifier';
 import { registerConfigRoutes } from './config-routes';
 import { registerDeviceRoutes } from './device-routes';
 import { deviceIdProblem } from './device-id';
-import { describeError, HttpError } from './errors';
+import { DatabaseUnavailableError, describeError, HttpError } from './errors';
 import { registerLayerRoutes } from './layer-routes';
 import type { ServerMetrics } from './metrics';
 import { clientAddress, principalOf, requireAdmin } from './requests';
@@ -31,8 +31,14 @@ export function createApp(context: AppContext): Express {
   app.disable('x-powered-by');
   app.set('etag', false); // a config's ETag is its version, set by the route
   app.use(countRequests(context.metrics));
+  // A load balancer takes a replica whose database does not answer out of service.
   app.get('/healthz', async (_req, res) => {
-    await context.store.ping();
+    try {
+      await context.store.ping();
+    } catch (error) {
+      res.status(503).set('Retry-After', String(LOCKED_RETRY_AFTER_S)).json({ status: 'unavailable', error: describeError(error) });
+      return;
+    }
     res.json({ status: 'ok' });
   });
   app.use(authenticate(context));
@@ -84,7 +90,7 @@ function checkDeviceAccess(req: Request, res: Response, next: NextFunction): voi
   next();
 }
 
-/** Seconds a client is asked to wait before retrying a write refused because the database is locked. */
+/** Seconds a client is asked to wait before retrying a request refused because the database is locked or unreachable. */
 const LOCKED_RETRY_AFTER_S = 5;
 
 /** A 404 for every other route, and every error as JSON `{error, ...details}`; a 5xx is logged, its details are not sent. */
@@ -110,6 +116,9 @@ function errorResponse(error: unknown, bodyLimitBytes: number): { status: number
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)) {
     return { status: 503, body: { error: 'the database is locked by another process; nothing was stored, retry later' } };
+  }
+  if (error instanceof DatabaseUnavailableError) {
+    return { status: 503, body: { error: 'the database cannot be reached; nothing was stored, retry later' } };
   }
   // Errors of body-parser and the router carry `status`, `expose` and, for bodies, a `type`.
   const { status, expose, type } = (error ?? {}) as { status?: unknown; expose?: unknown; type?: unknown };

@@ -55,6 +55,11 @@ export class ChangeNotifier {
     for (const wake of [...(this.wakers.get(deviceId) ?? [])]) wake('changed');
   }
 
+  /** Wakes the requests held for every device, so that each looks at the store again (a change may have been missed). */
+  notifyWaiting(): void {
+    for (const deviceId of [...this.wakers.keys()]) this.notify(deviceId);
+  }
+
   /** Wakes every held request and answers later ones at once: the server is shutting down. */
   closeAll(): void {
     this.closing = true;

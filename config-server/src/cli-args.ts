@@ -9,23 +9,33 @@ export interface RunOptions {
   deviceTokensFile?: string;
 }
 
-export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; options: RunOptions }
+  | { kind: 'migrate'; from: string; to: string };
 
 export const USAGE = `Usage: edge-metrics-config-server [options]
+       edge-metrics-config-server migrate --from DB --to DB
 
 Central config server for a fleet of Edge Metrics Exporter devices.
 
 Options:
   --port N              TCP port to listen on (default 8080; 0 picks a free one)
   --listen ADDR         address to listen on (default 0.0.0.0)
-  --db FILE             SQLite database, created on first start (default ./config-server.db)
+  --db FILE|URL         SQLite file, created on first start, or a postgres:// URL shared by several servers
+                        (default: DATABASE_URL, else ./config-server.db)
   --device-tokens FILE  per-device tokens, one device_id=token a line
   -h, --help            show this help
   --version             print the version
 
+migrate copies a whole fleet (devices, every version, layers, statuses, rollouts) from one database to an
+empty one: SQLite to PostgreSQL or back (DB: a file or a postgres:// URL). Stop the servers first.
+
 Environment:
   CONFIG_SERVER_TOKEN          admin bearer token; without any token the server is open to all
   CONFIG_SERVER_DEVICE_TOKENS  per-device tokens: edge-01=token1,edge-02=token2
+  DATABASE_URL                 the database when --db is not given
 
 Exit status: 0 after SIGTERM/SIGINT, 1 when the database or the port fails, 2 for bad options.
 `;
@@ -33,7 +43,8 @@ Exit status: 0 after SIGTERM/SIGINT, 1 when the database or the port fails, 2 fo
 const usageError = (message: string): ConfigServerError => new ConfigServerError('ECS_USAGE', message);
 
 /** Reads the command line; throws ECS_USAGE naming the flag for anything unknown or malformed. */
-export function parseCliArgs(argv: readonly string[]): CliCommand {
+export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliCommand {
+  if (argv[0] === 'migrate') return parseMigrate(argv.slice(1));
   let values;
   try {
     ({ values } = parseArgs({
@@ -60,11 +71,25 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     options: {
       port: parsePort(values.port ?? '8080'),
       host: parseHost(values.listen ?? '0.0.0.0'),
-      dbPath: nonEmpty(values.db ?? './config-server.db', '--db'),
+      dbPath: values.db !== undefined ? nonEmpty(values.db, '--db') : nonEmpty(env.DATABASE_URL ?? './config-server.db', 'DATABASE_URL'),
       deviceTokensFile:
         values['device-tokens'] === undefined ? undefined : nonEmpty(values['device-tokens'], '--device-tokens'),
     },
   };
+}
+
+function parseMigrate(argv: readonly string[]): CliCommand {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { from: { type: 'string' }, to: { type: 'string' } } }));
+  } catch (error) {
+    throw usageError(`migrate: ${describeError(error).split('. ')[0]}`);
+  }
+  if (values.from === undefined || values.to === undefined) throw usageError('migrate needs --from DB and --to DB');
+  const from = nonEmpty(values.from, '--from');
+  const to = nonEmpty(values.to, '--to');
+  if (from === to) throw usageError('migrate: --from and --to name the same database');
+  return { kind: 'migrate', from, to };
 }
 
 function parsePort(raw: string): number {
@@ -82,6 +107,6 @@ function parseHost(raw: string): string {
 }
 
 function nonEmpty(raw: string, flag: string): string {
-  if (raw.trim() === '') throw usageError(`${flag} needs a file name`);
+  if (raw.trim() === '') throw usageError(`${flag} needs a file name or a postgres:// URL`);
   return raw;
 }

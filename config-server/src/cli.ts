@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { createLogger, type Logger } from '@edge-metrics/core/plugin';
 import { parseCliArgs, USAGE, type CliCommand } from './cli-args';
 import { ConfigServerError, describeError } from './errors';
+import { copyFleet } from './fleet-copy';
+import { isPostgresUrl, redactedUrl } from './postgres-db';
 import { createConfigServer, type ConfigServer } from './server';
 import { parseDeviceTokens } from './tokens';
 
@@ -24,6 +26,11 @@ function fail(error: unknown): number {
   const message = `${describeError(error)}${(code && HINTS[code]) ?? ''}`.replace(/\s*\n\s*/g, ' ');
   process.stderr.write(`${NAME}: ${message}\n`);
   return code === 'ECS_USAGE' || code === 'ECS_TOKENS_INVALID' ? 2 : 1;
+}
+
+/** A database as logs name it: a file's absolute path, a URL without its password. */
+function databaseName(db: string): string {
+  return isPostgresUrl(db) ? redactedUrl(db) : resolve(db);
 }
 
 function packageVersion(): string {
@@ -75,13 +82,19 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let command: CliCommand;
   let server: ConfigServer;
   try {
-    command = parseCliArgs(argv);
+    command = parseCliArgs(argv, env);
     if (command.kind === 'help') {
       process.stdout.write(USAGE);
       return 0;
     }
     if (command.kind === 'version') {
       process.stdout.write(`${packageVersion()}\n`);
+      return 0;
+    }
+    if (command.kind === 'migrate') {
+      const copied = await copyFleet(command.from, command.to);
+      const counts = Object.entries(copied).map(([table, rows]) => `${rows} ${table}`).join(', ');
+      logger.info(`copied the fleet from ${databaseName(command.from)} to ${databaseName(command.to)}: ${counts}`);
       return 0;
     }
     const tokens = loadTokens(env, command.options.deviceTokensFile, logger);
@@ -95,7 +108,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
     const address = await server.listen(port, host);
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    logger.info(`listening on http://${shownHost}:${address.port} with the database ${resolve(dbPath)}`);
+    logger.info(`listening on http://${shownHost}:${address.port} with the database ${databaseName(dbPath)}`);
   } catch (error) {
     await server.close();
     return fail(error);

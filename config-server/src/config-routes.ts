@@ -34,16 +34,20 @@ export function registerConfigRoutes(app: Express, context: AppContext): void {
       if (!type) throw new HttpError(406, `a config is served as ${CONFIG_TYPES.join(', ')}`);
       const wait = waitSeconds(req, context.maxWaitSeconds);
       const ifNoneMatch = req.get('If-None-Match');
-      const generation = notifier.generation(deviceId);
+      let generation = notifier.generation(deviceId);
       let current = await store.current(deviceId);
       if (!current) throw new HttpError(404, `no config for device ${deviceId}; PUT /config/${deviceId} creates it`);
       if (requestSource(req, res) === 'device') await store.recordSeen(deviceId, clientAddress(req));
-      // Hold the request only while the client already has the current version: otherwise it needs it now.
-      if (wait > 0 && ifNoneMatch !== undefined && noneMatchHits(ifNoneMatch, current.version)) {
-        const reason = await notifier.wait(deviceId, wait * 1000, signalOnClose(res), generation);
+      // Hold the request only while the client already has the current version: otherwise it needs it now. A wake-up
+      // that finds no new version (a re-check after another replica's notices were missed) keeps holding it.
+      const deadline = Date.now() + wait * 1000;
+      while (wait > 0 && ifNoneMatch !== undefined && noneMatchHits(ifNoneMatch, current.version) && Date.now() < deadline) {
+        const reason = await notifier.wait(deviceId, deadline - Date.now(), signalOnClose(res), generation);
         if (reason === 'aborted') return;
-        if (reason === 'closing') res.set('Connection', 'close');
+        generation = notifier.generation(deviceId);
         current = (await store.current(deviceId)) ?? current;
+        if (reason === 'closing') res.set('Connection', 'close');
+        if (reason !== 'changed') break;
       }
       // When this version was stored: a device merging offline changes lets the later change of a key win.
       res.set({ ETag: etagFor(current.version), 'X-Config-Updated-At': current.created_at, Vary: 'Accept', 'Cache-Control': 'no-cache' });

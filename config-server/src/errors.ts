@@ -8,6 +8,7 @@ export type ConfigServerErrorCode =
   | 'ECS_TOKENS_INVALID'
   | 'ECS_DB_OPEN_FAILED'
   | 'ECS_DB_TOO_NEW'
+  | 'ECS_DB_NOT_EMPTY'
   | 'ECS_PORT_IN_USE'
   | 'ECS_LISTEN_FAILED';
 
@@ -30,6 +31,14 @@ export class HttpError extends Error {
   ) {
     super(message);
     this.name = 'HttpError';
+  }
+}
+
+/** The database cannot be reached now (PostgreSQL down or restarting): the request is answered 503, nothing stored. */
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseUnavailableError';
   }
 }
 

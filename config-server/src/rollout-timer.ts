@@ -18,6 +18,7 @@ export class RolloutTimer {
     private readonly logger: Logger,
   ) {}
 
+  /** Schedules every running rollout (again: a rollout already scheduled keeps one timer). */
   async start(): Promise<void> {
     for (const { id, next_step_at: at } of await this.store.runningRollouts()) this.schedule(id, at);
   }

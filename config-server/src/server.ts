@@ -4,14 +4,18 @@ import { createLogger, listen as listenOn, type Logger } from '@edge-metrics/cor
 import type { Express } from 'express';
 import { createApp } from './app';
 import { ChangeNotifier } from './change-notifier';
-import { ConfigServerError } from './errors';
+import { ConfigServerError, describeError } from './errors';
 import { createServerMetrics } from './metrics';
 import { RolloutTimer } from './rollout-timer';
-import { SqliteStore } from './store';
+import { PostgresDatabase, isPostgresUrl } from './postgres-db';
+import { SqliteStore, SqlStore } from './store';
 import { Authenticator } from './tokens';
 
 export interface ConfigServerOptions {
-  /** SQLite file, created with its schema when missing. */
+  /**
+   * A SQLite file, created with its schema when missing, or a `postgres://` (`postgresql://`) URL of a database that
+   * several servers may share.
+   */
   dbPath: string;
   /** Bearer token of the admin; without it (and without device tokens) the server is open. */
   adminToken?: string;
@@ -39,13 +43,18 @@ export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
 /** How long close() lets open requests finish before cutting their connections. */
 const CLOSE_GRACE_MS = 5000;
 
-/** Opens (or creates) the database and builds the HTTP server; nothing listens until `listen()`. */
+/**
+ * Opens (or creates) a SQLite database and builds the HTTP server; nothing listens until `listen()`, which first
+ * connects to a PostgreSQL database and migrates it.
+ */
 export function createConfigServer(options: ConfigServerOptions): ConfigServer {
   const logger = options.logger ?? createLogger('info');
   const deviceTokens =
     options.deviceTokens instanceof Map ? options.deviceTokens : new Map(Object.entries(options.deviceTokens ?? {}));
   const authenticator = new Authenticator(options.adminToken, deviceTokens);
-  const store = new SqliteStore(options.dbPath);
+  const store = isPostgresUrl(options.dbPath)
+    ? new SqlStore(new PostgresDatabase(options.dbPath, logger))
+    : new SqliteStore(options.dbPath);
   const notifier = new ChangeNotifier();
   const metrics = createServerMetrics(store, notifier);
   // Every write that changes devices' effective configs wakes their long-polls, whichever layer it was.
@@ -54,6 +63,14 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
     deviceIds.forEach((deviceId) => notifier.notify(deviceId));
   });
   const rollouts = new RolloutTimer(store, logger);
+  // Changes written through the other servers on the same database. One of them may have started a rollout: every
+  // replica steps it on (the first one due does; the store lets only one step happen), so none depends on the one
+  // that started it staying up.
+  store.onReplicaChange((deviceIds) => {
+    if (deviceIds === 'all') notifier.notifyWaiting();
+    else deviceIds.forEach((deviceId) => notifier.notify(deviceId));
+    rollouts.start().catch((error: unknown) => logger.warn(`rollouts started by another server: not read (${describeError(error)}); read at the next change`));
+  });
   const app = createApp({
     store,
     notifier,
@@ -68,6 +85,7 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
   let closing: Promise<void> | undefined;
 
   const listen = async (port: number, host = '0.0.0.0'): Promise<AddressInfo> => {
+    await store.open();
     const address = await listenOn(server, port, host, (inUse, error) =>
       inUse
         ? new ConfigServerError('ECS_PORT_IN_USE', `port ${port} on ${host} is already in use`)

@@ -7,6 +7,8 @@ import type { Config, LayerName, Selector } from './layers';
  * write (a failed precondition, an invalid result) stores nothing.
  */
 export interface Store {
+  /** Connects and brings the schema up to date (refusing a newer one); called once, before anything else. */
+  open(): Promise<void>;
   /** The newest effective config served to a device (its revision is the `ETag`), or undefined for an unknown device. */
   current(deviceId: string): Promise<ConfigVersion | undefined>;
   /** The newest `limit` effective configs, newest first. */
@@ -60,6 +62,11 @@ export interface Store {
   failedDeviceCount(): Promise<number>;
   /** Calls `listener` with the devices whose effective config changed (one new version each), after each write that changed any. */
   onEffectiveChange(listener: (deviceIds: readonly string[], source: ChangeSource) => void): void;
+  /**
+   * Where several servers share the database: calls `listener` with the devices another server changed, or with
+   * `'all'` when such notices may have been missed (after a lost connection), so that every waiting device looks again.
+   */
+  onReplicaChange(listener: (deviceIds: readonly string[] | 'all') => void): void;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,7 +1,6 @@
-import Database from 'better-sqlite3';
 import type { StatusReport } from './bodies';
 import { effectiveProblems, effectiveWarnings } from './effective-checks';
-import { ConfigServerError, describeError, HttpError } from './errors';
+import { HttpError } from './errors';
 import {
   configDiff,
   deviceLayerAfter,
@@ -16,6 +15,8 @@ import {
   type LayerName,
 } from './layers';
 import { failedPercent, reachedBy } from './rollout-plan';
+import type { SqlClient, SqlDatabase, SqlValue } from './sql';
+import { SqliteDatabase } from './sqlite-db';
 import type {
   Change,
   DeviceWriteResult,
@@ -38,86 +39,6 @@ import type {
 } from './store-api';
 
 export type { ApplyState, ChangeSource, ConfigVersion, DeviceSummary, WriteOutcome } from './store-api';
-
-/** Each entry brings the schema from the previous version (PRAGMA user_version) to the next. Never edit one. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE devices (
-     device_id TEXT PRIMARY KEY,
-     created_at INTEGER NOT NULL,
-     last_seen_at INTEGER,
-     last_seen_address TEXT,
-     device_type TEXT,
-     target_address TEXT,
-     metrics_port INTEGER,
-     reported_at INTEGER
-   ) STRICT;
-   CREATE TABLE config_versions (
-     device_id TEXT NOT NULL REFERENCES devices (device_id),
-     version INTEGER NOT NULL,
-     config TEXT NOT NULL,
-     source TEXT NOT NULL CHECK (source IN ('admin', 'device')),
-     address TEXT,
-     created_at INTEGER NOT NULL,
-     apply_status TEXT CHECK (apply_status IN ('applied', 'failed')),
-     apply_error TEXT,
-     apply_reported_at INTEGER,
-     PRIMARY KEY (device_id, version)
-   ) STRICT;`,
-  // Layers: `config_versions` keeps what each device is served (its effective config, one revision per change of
-  // it); a device's own layer starts as the whole config it had.
-  `ALTER TABLE devices ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
-   ALTER TABLE config_versions ADD COLUMN cause TEXT;
-   CREATE TABLE layers (
-     layer TEXT PRIMARY KEY,
-     current_version INTEGER NOT NULL
-   ) STRICT;
-   CREATE TABLE layer_versions (
-     layer TEXT NOT NULL,
-     version INTEGER NOT NULL,
-     body TEXT,
-     source TEXT NOT NULL CHECK (source IN ('admin', 'device')),
-     address TEXT,
-     created_at INTEGER NOT NULL,
-     note TEXT,
-     PRIMARY KEY (layer, version)
-   ) STRICT;
-   CREATE TABLE layer_pins (
-     device_id TEXT NOT NULL REFERENCES devices (device_id),
-     layer TEXT NOT NULL,
-     version INTEGER NOT NULL,
-     PRIMARY KEY (device_id, layer)
-   ) STRICT;
-   CREATE TABLE rollouts (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     layer TEXT NOT NULL,
-     from_version INTEGER NOT NULL,
-     to_version INTEGER NOT NULL,
-     steps TEXT NOT NULL,
-     wait_s REAL NOT NULL,
-     max_failed_percent REAL NOT NULL,
-     state TEXT NOT NULL CHECK (state IN ('running', 'halted', 'aborted', 'completed', 'rolled_back')),
-     step INTEGER NOT NULL,
-     next_step_at INTEGER,
-     reason TEXT,
-     created_at INTEGER NOT NULL,
-     updated_at INTEGER NOT NULL
-   ) STRICT;
-   CREATE TABLE rollout_devices (
-     rollout_id INTEGER NOT NULL REFERENCES rollouts (id),
-     device_id TEXT NOT NULL,
-     position INTEGER NOT NULL,
-     step INTEGER,
-     version INTEGER,
-     PRIMARY KEY (rollout_id, device_id)
-   ) STRICT;
-   INSERT INTO layers (layer, current_version)
-     SELECT DISTINCT 'device:' || device_id, 1 FROM config_versions;
-   INSERT INTO layer_versions (layer, version, body, source, address, created_at, note)
-     SELECT 'device:' || v.device_id, 1, '{"config":' || v.config || '}', v.source, v.address, v.created_at,
-            'the whole config the device had before layers'
-       FROM config_versions v
-      WHERE v.version = (SELECT MAX(version) FROM config_versions WHERE device_id = v.device_id);`,
-];
 
 interface VersionRow {
   version: number;
@@ -261,15 +182,14 @@ function devicePreview(device: DeviceRecord, after: Config): DevicePreview {
 
 /**
  * The fleet and group layers as a device sees them: the current version of each, unless a rollout pins the device
- * to an older one. Layer bodies are read once per version.
+ * to an older one. The bodies of every version in use are read once, when the view is made.
  */
 class LayerView {
-  private readonly bodies = new Map<string, LayerBody | null>();
-
   constructor(
     private readonly currentVersions: ReadonlyMap<LayerKey, number>,
     private readonly pins: ReadonlyMap<string, ReadonlyMap<LayerKey, number>>,
-    private readonly readBody: (layer: LayerKey, version: number) => LayerBody | null,
+    /** By `version:layer`. */
+    private readonly bodies: ReadonlyMap<string, LayerBody | null>,
   ) {}
 
   versionFor(deviceId: string, layer: LayerKey): number {
@@ -277,10 +197,7 @@ class LayerView {
   }
 
   body(layer: LayerKey, version: number): LayerBody | null {
-    if (version === 0) return null;
-    const key = `${version}:${layer}`;
-    if (!this.bodies.has(key)) this.bodies.set(key, this.readBody(layer, version));
-    return this.bodies.get(key)!;
+    return version === 0 ? null : (this.bodies.get(`${version}:${layer}`) ?? null);
   }
 
   /** The device's effective config, its provenance and the layer versions it came from. */
@@ -320,142 +237,158 @@ function attributesOf(device: DeviceRecord): DeviceAttributes {
   return { device_id: device.device_id, device_type: device.device_type ?? ownType, tags: device.tags };
 }
 
-/**
- * The SQLite store: every layer version and every effective config served to a device (never deleted), who changed
- * what, rollouts and what each device reported. Writes run in immediate transactions; the file uses WAL and full
- * syncs, so a change acknowledged to a client survives a crash.
- */
-export class SqliteStore implements Store {
-  private readonly db: Database.Database;
-  private readonly statements;
-  private readonly listeners: Array<(deviceIds: readonly string[], source: ChangeSource) => void> = [];
+/** A statement with its parameters and row type, run on whichever client (a database, or one in a transaction). */
+class Statement<P extends SqlValue[], R> {
+  constructor(private readonly text: string) {}
 
-  constructor(readonly path: string) {
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
-      migrate(db, path);
-    } catch (error) {
-      db?.close();
-      if (error instanceof ConfigServerError) throw error;
-      throw new ConfigServerError('ECS_DB_OPEN_FAILED', `cannot open the database ${path}: ${describeError(error)}`);
-    }
-    this.db = db;
-    this.statements = {
-      current: db.prepare<[string], VersionRow>(
-        'SELECT * FROM config_versions WHERE device_id = ? ORDER BY version DESC LIMIT 1',
-      ),
-      history: db.prepare<[string, number], VersionRow>(
-        'SELECT * FROM config_versions WHERE device_id = ? ORDER BY version DESC LIMIT ?',
-      ),
-      versionExists: db.prepare<[string, number], { found: number }>(
-        'SELECT 1 AS found FROM config_versions WHERE device_id = ? AND version = ?',
-      ),
-      addDevice: db.prepare<[string, number]>(
-        'INSERT INTO devices (device_id, created_at) VALUES (?, ?) ON CONFLICT (device_id) DO NOTHING',
-      ),
-      addVersion: db.prepare<[string, number, string, ChangeSource, string | null, number, string | null]>(
-        `INSERT INTO config_versions (device_id, version, config, source, address, created_at, cause)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      seen: db.prepare<[number, string | null, string]>(
-        'UPDATE devices SET last_seen_at = ?, last_seen_address = ? WHERE device_id = ?',
-      ),
-      report: db.prepare<[string | null, number | null, string | null, number, string]>(
-        `UPDATE devices SET target_address = ?, metrics_port = COALESCE(?, metrics_port),
-                device_type = COALESCE(?, device_type), reported_at = ?
-          WHERE device_id = ?`,
-      ),
-      applyStatus: db.prepare<[string, string | null, number, string, number]>(
-        `UPDATE config_versions SET apply_status = ?, apply_error = ?, apply_reported_at = ?
-          WHERE device_id = ? AND version = ?`,
-      ),
-      device: db.prepare<[string], DeviceRow>(`${DEVICE_SELECT} WHERE d.device_id = ?`),
-      devices: db.prepare<[], DeviceRow>(`${DEVICE_SELECT} ORDER BY d.device_id`),
-      record: db.prepare<[string], RecordRow>(`${RECORD_SELECT} WHERE d.device_id = ?`),
-      records: db.prepare<[], RecordRow>(`${RECORD_SELECT} ORDER BY d.device_id`),
-      ping: db.prepare('SELECT 1'),
-      deviceCount: db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM devices'),
-      failedCount: db.prepare<[], { count: number }>(
-        `SELECT COUNT(*) AS count FROM config_versions v
-          WHERE apply_status = 'failed'
-            AND version = (SELECT MAX(version) FROM config_versions
-                            WHERE device_id = v.device_id AND apply_status IS NOT NULL)`,
-      ),
-      tags: db.prepare<[string], { tags: string }>('SELECT tags FROM devices WHERE device_id = ?'),
-      setTags: db.prepare<[string, string]>('UPDATE devices SET tags = ? WHERE device_id = ?'),
-      sharedLayers: db.prepare<[], { layer: LayerKey; current_version: number }>(
-        "SELECT layer, current_version FROM layers WHERE layer NOT LIKE 'device:%'",
-      ),
-      layerCurrent: db.prepare<[string], { current_version: number }>('SELECT current_version FROM layers WHERE layer = ?'),
-      layerBody: db.prepare<[string, number], { body: string | null }>(
-        'SELECT body FROM layer_versions WHERE layer = ? AND version = ?',
-      ),
-      layerVersion: db.prepare<[string, number], LayerVersionRow>('SELECT * FROM layer_versions WHERE layer = ? AND version = ?'),
-      layerHistory: db.prepare<[string, number], LayerVersionRow>(
-        'SELECT * FROM layer_versions WHERE layer = ? ORDER BY version DESC LIMIT ?',
-      ),
-      addLayerVersion: db.prepare<[string, number, string | null, ChangeSource, string | null, number, string | null]>(
-        `INSERT INTO layer_versions (layer, version, body, source, address, created_at, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      setLayerCurrent: db.prepare<[string, number]>(
-        `INSERT INTO layers (layer, current_version) VALUES (?, ?)
-           ON CONFLICT (layer) DO UPDATE SET current_version = excluded.current_version`,
-      ),
-      pins: db.prepare<[], { device_id: string; layer: LayerKey; version: number }>('SELECT device_id, layer, version FROM layer_pins'),
-      layerPins: db.prepare<[string], { device_id: string; version: number }>('SELECT device_id, version FROM layer_pins WHERE layer = ?'),
-      pin: db.prepare<[string, string, number]>(
-        `INSERT INTO layer_pins (device_id, layer, version) VALUES (?, ?, ?)
-           ON CONFLICT (device_id, layer) DO UPDATE SET version = excluded.version`,
-      ),
-      unpin: db.prepare<[string, string]>('DELETE FROM layer_pins WHERE device_id = ? AND layer = ?'),
-      unpinLayer: db.prepare<[string]>('DELETE FROM layer_pins WHERE layer = ?'),
-      activeRollout: db.prepare<[string], { id: number }>(
-        "SELECT id FROM rollouts WHERE layer = ? AND state IN ('running', 'halted')",
-      ),
-      rollout: db.prepare<[number], RolloutRow>('SELECT * FROM rollouts WHERE id = ?'),
-      runningRolloutsOf: db.prepare<[string], { id: number }>(
-        `SELECT r.id FROM rollouts r JOIN rollout_devices d ON d.rollout_id = r.id
-          WHERE d.device_id = ? AND r.state = 'running' AND d.step = r.step`,
-      ),
-      runningRollouts: db.prepare<[], { id: number; next_step_at: number }>(
-        "SELECT id, next_step_at FROM rollouts WHERE state = 'running' ORDER BY id",
-      ),
-      addRollout: db.prepare<[string, number, number, string, number, number, number, number, number]>(
-        `INSERT INTO rollouts (layer, from_version, to_version, steps, wait_s, max_failed_percent, state, step,
-                               next_step_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'running', 1, ?, ?, ?) RETURNING id`,
-      ),
-      updateRollout: db.prepare<[string, number, number | null, string | null, number, number]>(
-        'UPDATE rollouts SET state = ?, step = ?, next_step_at = ?, reason = ?, updated_at = ? WHERE id = ?',
-      ),
-      addRolloutDevice: db.prepare<[number, string, number, number | null]>(
-        'INSERT INTO rollout_devices (rollout_id, device_id, position, step) VALUES (?, ?, ?, ?)',
-      ),
-      rolloutDevices: db.prepare<[number], RolloutDeviceRow>(
-        'SELECT device_id, position, step, version FROM rollout_devices WHERE rollout_id = ? ORDER BY position',
-      ),
-      reachDevice: db.prepare<[number, number | null, number, string]>(
-        'UPDATE rollout_devices SET step = ?, version = ? WHERE rollout_id = ? AND device_id = ?',
-      ),
-      outcomeSince: db.prepare<[string, number], { apply_status: 'applied' | 'failed'; apply_error: string | null }>(
-        `SELECT apply_status, apply_error FROM config_versions
-          WHERE device_id = ? AND version >= ? AND apply_status IS NOT NULL ORDER BY version DESC LIMIT 1`,
-      ),
-    };
+  get(sql: SqlClient, ...params: P): Promise<R | undefined> {
+    return sql.get<R>(this.text, params);
+  }
+
+  all(sql: SqlClient, ...params: P): Promise<R[]> {
+    return sql.all<R>(this.text, params);
+  }
+
+  run(sql: SqlClient, ...params: P): Promise<number> {
+    return sql.run(this.text, params);
+  }
+}
+
+const statement = <P extends SqlValue[] = [], R = unknown>(text: string): Statement<P, R> => new Statement<P, R>(text);
+
+/** Rows of one multi-row INSERT: 7 parameters each stays far below SQLite's and PostgreSQL's limits. */
+const REVISIONS_PER_INSERT = 500;
+
+/** Every statement the store runs. */
+const S = {
+  current: statement<[string], VersionRow>(
+    'SELECT * FROM config_versions WHERE device_id = ? ORDER BY version DESC LIMIT 1',
+  ),
+  history: statement<[string, number], VersionRow>(
+    'SELECT * FROM config_versions WHERE device_id = ? ORDER BY version DESC LIMIT ?',
+  ),
+  versionExists: statement<[string, number], { found: number }>(
+    'SELECT 1 AS found FROM config_versions WHERE device_id = ? AND version = ?',
+  ),
+  addDevice: statement<[string, number]>(
+    'INSERT INTO devices (device_id, created_at) VALUES (?, ?) ON CONFLICT (device_id) DO NOTHING',
+  ),
+  addVersion: statement<[string, number, string, ChangeSource, string | null, number, string | null]>(
+    `INSERT INTO config_versions (device_id, version, config, source, address, created_at, cause)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ),
+  seen: statement<[number, string | null, string]>(
+    'UPDATE devices SET last_seen_at = ?, last_seen_address = ? WHERE device_id = ?',
+  ),
+  report: statement<[string | null, number | null, string | null, number, string]>(
+    `UPDATE devices SET target_address = ?, metrics_port = COALESCE(?, metrics_port),
+            device_type = COALESCE(?, device_type), reported_at = ?
+      WHERE device_id = ?`,
+  ),
+  applyStatus: statement<[string, string | null, number, string, number]>(
+    `UPDATE config_versions SET apply_status = ?, apply_error = ?, apply_reported_at = ?
+      WHERE device_id = ? AND version = ?`,
+  ),
+  device: statement<[string], DeviceRow>(`${DEVICE_SELECT} WHERE d.device_id = ?`),
+  devices: statement<[], DeviceRow>(`${DEVICE_SELECT} ORDER BY d.device_id`),
+  record: statement<[string], RecordRow>(`${RECORD_SELECT} WHERE d.device_id = ?`),
+  records: statement<[], RecordRow>(`${RECORD_SELECT} ORDER BY d.device_id`),
+  ping: statement('SELECT 1'),
+  deviceCount: statement<[], { count: number }>('SELECT COUNT(*) AS count FROM devices'),
+  failedCount: statement<[], { count: number }>(
+    `SELECT COUNT(*) AS count FROM config_versions v
+      WHERE apply_status = 'failed'
+        AND version = (SELECT MAX(version) FROM config_versions
+                        WHERE device_id = v.device_id AND apply_status IS NOT NULL)`,
+  ),
+  tags: statement<[string], { tags: string }>('SELECT tags FROM devices WHERE device_id = ?'),
+  setTags: statement<[string, string]>('UPDATE devices SET tags = ? WHERE device_id = ?'),
+  sharedLayers: statement<[], { layer: LayerKey; current_version: number }>(
+    "SELECT layer, current_version FROM layers WHERE layer NOT LIKE 'device:%'",
+  ),
+  layerCurrent: statement<[string], { current_version: number }>('SELECT current_version FROM layers WHERE layer = ?'),
+  layerBody: statement<[string, number], { body: string | null }>(
+    'SELECT body FROM layer_versions WHERE layer = ? AND version = ?',
+  ),
+  layerVersion: statement<[string, number], LayerVersionRow>('SELECT * FROM layer_versions WHERE layer = ? AND version = ?'),
+  layerHistory: statement<[string, number], LayerVersionRow>(
+    'SELECT * FROM layer_versions WHERE layer = ? ORDER BY version DESC LIMIT ?',
+  ),
+  addLayerVersion: statement<[string, number, string | null, ChangeSource, string | null, number, string | null]>(
+    `INSERT INTO layer_versions (layer, version, body, source, address, created_at, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ),
+  setLayerCurrent: statement<[string, number]>(
+    `INSERT INTO layers (layer, current_version) VALUES (?, ?)
+       ON CONFLICT (layer) DO UPDATE SET current_version = excluded.current_version`,
+  ),
+  pins: statement<[], { device_id: string; layer: LayerKey; version: number }>('SELECT device_id, layer, version FROM layer_pins'),
+  layerPins: statement<[string], { device_id: string; version: number }>('SELECT device_id, version FROM layer_pins WHERE layer = ?'),
+  pin: statement<[string, string, number]>(
+    `INSERT INTO layer_pins (device_id, layer, version) VALUES (?, ?, ?)
+       ON CONFLICT (device_id, layer) DO UPDATE SET version = excluded.version`,
+  ),
+  unpin: statement<[string, string]>('DELETE FROM layer_pins WHERE device_id = ? AND layer = ?'),
+  unpinLayer: statement<[string]>('DELETE FROM layer_pins WHERE layer = ?'),
+  activeRollout: statement<[string], { id: number }>(
+    "SELECT id FROM rollouts WHERE layer = ? AND state IN ('running', 'halted')",
+  ),
+  rollout: statement<[number], RolloutRow>('SELECT * FROM rollouts WHERE id = ?'),
+  runningRolloutsOf: statement<[string], { id: number }>(
+    `SELECT r.id FROM rollouts r JOIN rollout_devices d ON d.rollout_id = r.id
+      WHERE d.device_id = ? AND r.state = 'running' AND d.step = r.step`,
+  ),
+  runningRollouts: statement<[], { id: number; next_step_at: number }>(
+    "SELECT id, next_step_at FROM rollouts WHERE state = 'running' ORDER BY id",
+  ),
+  addRollout: statement<[string, number, number, string, number, number, number, number, number], { id: number }>(
+    `INSERT INTO rollouts (layer, from_version, to_version, steps, wait_s, max_failed_percent, state, step,
+                           next_step_at, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, 'running', 1, ?, ?, ?) RETURNING id`,
+  ),
+  updateRollout: statement<[string, number, number | null, string | null, number, number]>(
+    'UPDATE rollouts SET state = ?, step = ?, next_step_at = ?, reason = ?, updated_at = ? WHERE id = ?',
+  ),
+  addRolloutDevice: statement<[number, string, number, number | null]>(
+    'INSERT INTO rollout_devices (rollout_id, device_id, position, step) VALUES (?, ?, ?, ?)',
+  ),
+  rolloutDevices: statement<[number], RolloutDeviceRow>(
+    'SELECT device_id, position, step, version FROM rollout_devices WHERE rollout_id = ? ORDER BY position',
+  ),
+  reachDevice: statement<[number, number | null, number, string]>(
+    'UPDATE rollout_devices SET step = ?, version = ? WHERE rollout_id = ? AND device_id = ?',
+  ),
+  outcomeSince: statement<[string, number], { apply_status: 'applied' | 'failed'; apply_error: string | null }>(
+    `SELECT apply_status, apply_error FROM config_versions
+      WHERE device_id = ? AND version >= ? AND apply_status IS NOT NULL ORDER BY version DESC LIMIT 1`,
+  ),
+};
+
+/**
+ * The store, on SQLite or PostgreSQL (see `SqlDatabase`): every layer version and every effective config served to a
+ * device (never deleted), who changed what, rollouts and what each device reported. Every write runs in a
+ * transaction that excludes other writes, so a precondition checked in it still holds when it commits.
+ */
+export class SqlStore implements Store {
+  private readonly listeners: Array<(deviceIds: readonly string[], source: ChangeSource) => void> = [];
+  private readonly replicaListeners: Array<(deviceIds: readonly string[] | 'all') => void> = [];
+
+  constructor(readonly db: SqlDatabase) {}
+
+  async open(): Promise<void> {
+    await this.db.open();
+    await this.db.channel?.listen(
+      (deviceIds) => this.replicaListeners.forEach((listener) => listener(deviceIds)),
+      () => this.replicaListeners.forEach((listener) => listener('all')),
+    );
   }
 
   async current(deviceId: string): Promise<ConfigVersion | undefined> {
-    const row = this.statements.current.get(deviceId);
+    const row = await S.current.get(this.db, deviceId);
     return row && toConfigVersion(row);
   }
 
   async history(deviceId: string, limit: number): Promise<ConfigVersion[]> {
-    return this.statements.history.all(deviceId, limit).map(toConfigVersion);
+    return (await S.history.all(this.db, deviceId, limit)).map(toConfigVersion);
   }
 
   async writeDeviceConfig(
@@ -466,7 +399,7 @@ export class SqliteStore implements Store {
     dryRun = false,
   ): Promise<DeviceWriteResult> {
     try {
-      return this.writeDevice(deviceId, wanted, change, precondition, dryRun);
+      return await this.writeDevice(deviceId, wanted, change, precondition, dryRun);
     } catch (error) {
       if (error instanceof DryRun) return { version: 0, outcome: 'unchanged', layerVersion: 0, preview: error.result };
       throw error;
@@ -479,11 +412,11 @@ export class SqliteStore implements Store {
     change: Change,
     precondition: (currentRevision: number | undefined) => void,
     dryRun: boolean,
-  ): DeviceWriteResult {
-    return this.write<DeviceWriteResult>(() => {
-      const known = this.record(deviceId);
+  ): Promise<DeviceWriteResult> {
+    return this.write<DeviceWriteResult>(async (sql) => {
+      const known = await this.record(sql, deviceId);
       precondition(known?.revision);
-      const view = this.view();
+      const view = await this.view(sql);
       const device: DeviceRecord = known ?? {
         device_id: deviceId,
         // A new device's groups are selected by the type it registers with, until it reports one.
@@ -499,11 +432,11 @@ export class SqliteStore implements Store {
       const base = known ? (isPlainObject(known.effective) ? known.effective : {}) : view.effective(device).config;
       const { layer, discovered } = splitDiscovered(deviceLayerAfter(device.layer, base, wanted), device, base, wanted);
       const now = Date.now();
-      if (!known) this.statements.addDevice.run(deviceId, now);
+      if (!known) await S.addDevice.run(sql, deviceId, now);
       let layerVersion = device.layer_version;
       if (!known || !sameConfig(layer, device.layer) || !sameConfig(discovered, device.discovered)) {
         const body: LayerBody = { config: layer, ...(Object.keys(discovered).length > 0 ? { discovered } : {}) };
-        layerVersion = this.addLayerVersion(deviceLayer(deviceId), device.layer_version, body, change, null);
+        layerVersion = await this.addLayerVersion(sql, deviceLayer(deviceId), device.layer_version, body, change, null);
       }
       const next = { ...device, device_type: known?.device_type ?? null, layer, discovered, layer_version: layerVersion };
       const { config } = view.effective(next);
@@ -517,41 +450,36 @@ export class SqliteStore implements Store {
       if (problems.length > 0) {
         throw new HttpError(400, `the effective config of ${deviceId} (fleet, groups and this change) would be invalid; nothing was stored`, { problems });
       }
-      const version = this.addRevision(deviceId, device.revision, config, change, `device v${layerVersion}`);
+      const version = await this.addRevision(sql, deviceId, device.revision, config, change, `device v${layerVersion}`);
       return { result: { version, outcome: known ? ('updated' as const) : ('created' as const), layerVersion }, changed: [deviceId] };
     }, change.source);
   }
 
   async effective(deviceId: string): Promise<Effective | undefined> {
-    const device = this.record(deviceId);
+    const device = await this.record(this.db, deviceId);
     if (!device) return undefined;
-    return { device_id: deviceId, version: device.revision, ...this.view().effective(device) };
+    return { device_id: deviceId, version: device.revision, ...(await this.view(this.db)).effective(device) };
   }
 
   async layer(layer: LayerKey): Promise<LayerVersion | undefined> {
-    const current = this.statements.layerCurrent.get(layer);
-    return current && this.layerAt(layer, current.current_version);
-  }
-
-  /** One stored version of a layer. */
-  layerAt(layer: LayerKey, version: number): LayerVersion | undefined {
-    const row = this.statements.layerVersion.get(layer, version);
-    return row && toLayerVersion(row);
+    const current = await S.layerCurrent.get(this.db, layer);
+    return current && this.layerVersion(layer, current.current_version);
   }
 
   async layerVersion(layer: LayerKey, version: number): Promise<LayerVersion | undefined> {
-    return this.layerAt(layer, version);
+    const row = await S.layerVersion.get(this.db, layer, version);
+    return row && toLayerVersion(row);
   }
 
   async layerHistory(layer: LayerKey, limit: number): Promise<LayerVersion[]> {
-    return this.statements.layerHistory.all(layer, limit).map(toLayerVersion);
+    return (await S.layerHistory.all(this.db, layer, limit)).map(toLayerVersion);
   }
 
   async groups(): Promise<GroupState[]> {
     const groups: GroupState[] = [];
-    for (const { layer, current_version: version } of this.statements.sharedLayers.all()) {
+    for (const { layer, current_version: version } of await S.sharedLayers.all(this.db)) {
       if (!layer.startsWith('group:')) continue;
-      const stored = this.layerAt(layer, version)!;
+      const stored = (await this.layerVersion(layer, version))!;
       if (!stored.body) continue;
       groups.push({
         name: layer.slice('group:'.length),
@@ -569,21 +497,21 @@ export class SqliteStore implements Store {
     const group = await this.layer(`group:${name}`);
     if (!group?.body) return undefined;
     const selector = group.body.selector ?? {};
-    return this.records()
+    return (await this.records(this.db))
       .filter((device) => selects(selector, attributesOf(device)))
       .map((device) => ({ device_id: device.device_id, device_type: attributesOf(device).device_type, tags: device.tags }));
   }
 
   async changeLayer(layer: LayerKey, body: LayerBody | null, change: Change, options: LayerWriteOptions): Promise<LayerWriteResult> {
     try {
-      return this.write(() => {
-        const current = this.statements.layerCurrent.get(layer)?.current_version;
+      return await this.write(async (sql) => {
+        const current = (await S.layerCurrent.get(sql, layer))?.current_version;
         options.precondition(current);
-        const active = this.statements.activeRollout.get(layer);
+        const active = await S.activeRollout.get(sql, layer);
         if (active) {
           throw new HttpError(409, `rollout ${active.id} of ${layer} is under way: resume, abort or roll it back first (POST /rollouts/${active.id}/...)`, { rollout: active.id });
         }
-        return this.storeLayer(layer, body, change, options, current ?? 0);
+        return this.storeLayer(sql, layer, body, change, options, current ?? 0);
       }, change.source);
     } catch (error) {
       if (error instanceof DryRun) return error.result;
@@ -595,25 +523,26 @@ export class SqliteStore implements Store {
    * Inside a write: stores `body` as the layer's next version, answers which devices it changes (refused when any
    * would be invalid; rolled back with a dry run), and serves the new effective configs, or starts a rollout.
    */
-  private storeLayer(
+  private async storeLayer(
+    sql: SqlClient,
     layer: LayerKey,
     body: LayerBody | null,
     change: Change,
     options: LayerWriteOptions,
     current: number,
-  ): { result: LayerWriteResult; changed: string[] } {
-    const before = current === 0 ? null : this.readBody(layer, current);
-    const warnings = body?.selector && !this.records().some((device) => selects(body.selector!, attributesOf(device)))
+  ): Promise<{ result: LayerWriteResult; changed: string[] }> {
+    const before = current === 0 ? null : await this.readBody(sql, layer, current);
+    const warnings = body?.selector && !(await this.records(sql)).some((device) => selects(body.selector!, attributesOf(device)))
       ? [`the selector of ${layer} matches no registered device`]
       : [];
     if (sameConfig(before, body)) {
       return { result: { layer, version: current, changed: false, dry_run: options.dryRun === true, affected: [], warnings }, changed: [] };
     }
-    const version = this.addLayerVersion(layer, current, body, change, options.note ?? null);
-    const pinnedBefore = new Map(this.statements.layerPins.all(layer).map((pin) => [pin.device_id, pin.version]));
-    this.statements.unpinLayer.run(layer);
-    const view = this.view();
-    const updates = this.records().flatMap((device) => {
+    const version = await this.addLayerVersion(sql, layer, current, body, change, options.note ?? null);
+    const pinnedBefore = new Map((await S.layerPins.all(sql, layer)).map((pin) => [pin.device_id, pin.version]));
+    await S.unpinLayer.run(sql, layer);
+    const view = await this.view(sql);
+    const updates = (await this.records(sql)).flatMap((device) => {
       const { config } = view.effective(device);
       return sameConfig(config, device.effective) ? [] : [{ device, config }];
     });
@@ -627,72 +556,74 @@ export class SqliteStore implements Store {
       });
     }
     if (!options.rollout) {
-      for (const { device, config } of updates) this.addRevision(device.device_id, device.revision, config, change, `${layer} v${version}`);
+      await this.addRevisions(sql, updates, change, `${layer} v${version}`);
       return { result, changed: updates.map(({ device }) => device.device_id) };
     }
     // A rollout: the devices of its first step get the new version now, the others stay pinned to what they had.
     const now = Date.now();
     const { steps, wait_s: waitS, max_failed_percent: maxFailed } = options.rollout;
-    const id = this.statements.addRollout.get(layer, current, version, JSON.stringify(steps), waitS, maxFailed, now + waitS * 1000, now, now) as { id: number };
+    const { id } = (await S.addRollout.get(sql, layer, current, version, JSON.stringify(steps), waitS, maxFailed, now + waitS * 1000, now, now))!;
     const firstStep = reachedBy(steps, 0, updates.length);
-    updates.forEach(({ device, config }, position) => {
-      const reached = position < firstStep;
-      this.statements.addRolloutDevice.run(id.id, device.device_id, position, null);
-      if (!reached) {
-        this.statements.pin.run(device.device_id, layer, pinnedBefore.get(device.device_id) ?? current);
-        return;
+    for (const [position, { device, config }] of updates.entries()) {
+      await S.addRolloutDevice.run(sql, id, device.device_id, position, null);
+      if (position >= firstStep) {
+        await S.pin.run(sql, device.device_id, layer, pinnedBefore.get(device.device_id) ?? current);
+        continue;
       }
-      const revision = this.addRevision(device.device_id, device.revision, config, change, `rollout ${id.id} step 1`);
-      this.statements.reachDevice.run(1, revision, id.id, device.device_id);
-    });
-    result.rollout = this.rolloutState(id.id);
+      const revision = await this.addRevision(sql, device.device_id, device.revision, config, change, `rollout ${id} step 1`);
+      await S.reachDevice.run(sql, 1, revision, id, device.device_id);
+    }
+    result.rollout = await this.rolloutState(sql, id);
     return { result, changed: updates.slice(0, firstStep).map(({ device }) => device.device_id) };
   }
 
   async setTags(deviceId: string, tags: Record<string, string>, change: Change): Promise<Record<string, string> | undefined> {
-    return this.write(() => {
-      if (!this.statements.tags.get(deviceId)) return { result: undefined, changed: [] };
-      this.statements.setTags.run(JSON.stringify(tags), deviceId);
-      return { result: tags, changed: this.refresh([deviceId], change, 'tags') };
+    return this.write(async (sql) => {
+      if (!(await S.tags.get(sql, deviceId))) return { result: undefined, changed: [] };
+      await S.setTags.run(sql, JSON.stringify(tags), deviceId);
+      return { result: tags, changed: await this.refresh(sql, [deviceId], change, 'tags') };
     }, change.source);
   }
 
   async tags(deviceId: string): Promise<Record<string, string> | undefined> {
-    const row = this.statements.tags.get(deviceId);
+    const row = await S.tags.get(this.db, deviceId);
     return row && (JSON.parse(row.tags) as Record<string, string>);
   }
 
   async rollout(id: number): Promise<RolloutState | undefined> {
-    return this.statements.rollout.get(id) && this.rolloutState(id);
+    return (await S.rollout.get(this.db, id)) && this.rolloutState(this.db, id);
   }
 
   async runningRollouts(): Promise<Array<{ id: number; next_step_at: number }>> {
-    return this.statements.runningRollouts.all();
+    return S.runningRollouts.all(this.db);
   }
 
   async advanceRollout(id: number, now: number): Promise<RolloutState | undefined> {
-    return this.write(() => {
-      const rollout = this.statements.rollout.get(id);
-      if (!rollout || rollout.state !== 'running' || (rollout.next_step_at ?? 0) > now) return { result: rollout && this.rolloutState(id), changed: [] };
-      if (this.haltIfFailing(rollout, now)) return { result: this.rolloutState(id), changed: [] };
-      return this.nextStep(rollout, now);
+    return this.write(async (sql) => {
+      const rollout = await S.rollout.get(sql, id);
+      if (!rollout || rollout.state !== 'running' || (rollout.next_step_at ?? 0) > now) {
+        return { result: rollout && (await this.rolloutState(sql, id)), changed: [] };
+      }
+      if (await this.haltIfFailing(sql, rollout, now)) return { result: await this.rolloutState(sql, id), changed: [] };
+      return this.nextStep(sql, rollout, now);
     }, 'admin');
   }
 
   /** Halts a running rollout whose current step has more failures than it allows; true when it did. */
-  private haltIfFailing(rollout: RolloutRow, now: number): boolean {
-    const inStep = this.statements.rolloutDevices.all(rollout.id).filter((device) => device.step === rollout.step);
-    const failed = inStep.filter((device) => this.outcome(device)?.apply_status === 'failed').length;
+  private async haltIfFailing(sql: SqlClient, rollout: RolloutRow, now: number): Promise<boolean> {
+    const inStep = (await S.rolloutDevices.all(sql, rollout.id)).filter((device) => device.step === rollout.step);
+    let failed = 0;
+    for (const device of inStep) if ((await this.outcome(sql, device))?.apply_status === 'failed') failed += 1;
     const percent = failedPercent(failed, inStep.length);
     if (percent <= rollout.max_failed_percent) return false;
     const reason = `${failed} of ${inStep.length} device(s) of step ${rollout.step} failed to apply (${percent.toFixed(1)} % > ${rollout.max_failed_percent} %)`;
-    this.statements.updateRollout.run('halted', rollout.step, null, reason, now, rollout.id);
+    await S.updateRollout.run(sql, 'halted', rollout.step, null, reason, now, rollout.id);
     return true;
   }
 
   async rolloutAction(id: number, action: RolloutAction, change: Change): Promise<RolloutState> {
-    return this.write(() => {
-      const rollout = this.statements.rollout.get(id);
+    return this.write(async (sql) => {
+      const rollout = await S.rollout.get(sql, id);
       if (!rollout) throw new HttpError(404, `no rollout ${id}`);
       const now = Date.now();
       const refuse = (): never => {
@@ -700,64 +631,65 @@ export class SqliteStore implements Store {
       };
       if (action === 'resume') {
         if (rollout.state !== 'halted') refuse();
-        return this.nextStep(rollout, now);
+        return this.nextStep(sql, rollout, now);
       }
       if (action === 'abort') {
         if (rollout.state !== 'running' && rollout.state !== 'halted') refuse();
-        this.statements.updateRollout.run('aborted', rollout.step, null, 'aborted by an operator', now, id);
-        return { result: this.rolloutState(id), changed: [] };
+        await S.updateRollout.run(sql, 'aborted', rollout.step, null, 'aborted by an operator', now, id);
+        return { result: await this.rolloutState(sql, id), changed: [] };
       }
       if (rollout.state === 'rolled_back') refuse();
-      const current = this.statements.layerCurrent.get(rollout.layer)?.current_version;
+      const current = (await S.layerCurrent.get(sql, rollout.layer))?.current_version;
       if (current !== rollout.to_version) {
         throw new HttpError(409, `${rollout.layer} has changed since rollout ${id} (now version ${current}): roll it back with POST /${rollout.layer.replace(':', 's/')}/rollback`);
       }
-      const body = rollout.from_version === 0 ? null : this.readBody(rollout.layer, rollout.from_version);
-      const { changed } = this.storeLayer(rollout.layer, body, change, { precondition: () => undefined, note: `rollback of rollout ${id}` }, current);
-      this.statements.updateRollout.run('rolled_back', rollout.step, null, 'rolled back by an operator', now, id);
-      return { result: this.rolloutState(id), changed };
+      const body = rollout.from_version === 0 ? null : await this.readBody(sql, rollout.layer, rollout.from_version);
+      const { changed } = await this.storeLayer(sql, rollout.layer, body, change, { precondition: () => undefined, note: `rollback of rollout ${id}` }, current);
+      await S.updateRollout.run(sql, 'rolled_back', rollout.step, null, 'rolled back by an operator', now, id);
+      return { result: await this.rolloutState(sql, id), changed };
     }, change.source);
   }
 
   /** Reaches the rollout's next step now, or completes it after its last. */
-  private nextStep(rollout: RolloutRow, now: number): { result: RolloutState; changed: string[] } {
+  private async nextStep(sql: SqlClient, rollout: RolloutRow, now: number): Promise<{ result: RolloutState; changed: string[] }> {
     const steps = JSON.parse(rollout.steps) as number[];
     const change: Change = { source: 'admin', address: null };
     if (rollout.step >= steps.length) {
-      const pinned = this.statements.layerPins.all(rollout.layer).map((pin) => pin.device_id);
-      this.statements.unpinLayer.run(rollout.layer);
-      const changed = this.refresh(pinned, change, `rollout ${rollout.id} completed`);
-      this.statements.updateRollout.run('completed', rollout.step, null, null, now, rollout.id);
-      return { result: this.rolloutState(rollout.id), changed };
+      const pinned = (await S.layerPins.all(sql, rollout.layer)).map((pin) => pin.device_id);
+      await S.unpinLayer.run(sql, rollout.layer);
+      const changed = await this.refresh(sql, pinned, change, `rollout ${rollout.id} completed`);
+      await S.updateRollout.run(sql, 'completed', rollout.step, null, null, now, rollout.id);
+      return { result: await this.rolloutState(sql, rollout.id), changed };
     }
     const step = rollout.step + 1;
-    const devices = this.statements.rolloutDevices.all(rollout.id);
+    const devices = await S.rolloutDevices.all(sql, rollout.id);
     const reach = devices.filter((device) => device.step === null && device.position < reachedBy(steps, rollout.step, devices.length));
-    for (const device of reach) this.statements.unpin.run(device.device_id, rollout.layer);
-    const changed = this.refresh(reach.map((device) => device.device_id), change, `rollout ${rollout.id} step ${step}`);
+    for (const device of reach) await S.unpin.run(sql, device.device_id, rollout.layer);
+    const changed = await this.refresh(sql, reach.map((device) => device.device_id), change, `rollout ${rollout.id} step ${step}`);
     for (const device of reach) {
-      this.statements.reachDevice.run(step, this.statements.current.get(device.device_id)?.version ?? null, rollout.id, device.device_id);
+      await S.reachDevice.run(sql, step, (await S.current.get(sql, device.device_id))?.version ?? null, rollout.id, device.device_id);
     }
-    this.statements.updateRollout.run('running', step, now + rollout.wait_s * 1000, null, now, rollout.id);
-    return { result: this.rolloutState(rollout.id), changed };
+    await S.updateRollout.run(sql, 'running', step, now + rollout.wait_s * 1000, null, now, rollout.id);
+    return { result: await this.rolloutState(sql, rollout.id), changed };
   }
 
-  private outcome(device: RolloutDeviceRow): { apply_status: 'applied' | 'failed'; apply_error: string | null } | undefined {
-    return device.version === null ? undefined : this.statements.outcomeSince.get(device.device_id, device.version);
+  private async outcome(sql: SqlClient, device: RolloutDeviceRow): Promise<{ apply_status: 'applied' | 'failed'; apply_error: string | null } | undefined> {
+    return device.version === null ? undefined : S.outcomeSince.get(sql, device.device_id, device.version);
   }
 
-  private rolloutState(id: number): RolloutState {
-    const row = this.statements.rollout.get(id)!;
-    const devices: RolloutDeviceState[] = this.statements.rolloutDevices.all(id).map((device) => {
-      const outcome = this.outcome(device);
-      return {
+  private async rolloutState(sql: SqlClient, id: number): Promise<RolloutState> {
+    const row = (await S.rollout.get(sql, id))!;
+    const devices: RolloutDeviceState[] = [];
+    for (const device of await S.rolloutDevices.all(sql, id)) {
+      const outcome = await this.outcome(sql, device);
+      devices.push({
         device_id: device.device_id,
         step: device.step,
         version: device.version,
         status: device.step === null ? 'waiting' : (outcome?.apply_status ?? 'pending'),
         error: outcome?.apply_error ?? null,
-      };
-    });
+      });
+    }
     return {
       id,
       layer: row.layer,
@@ -777,11 +709,11 @@ export class SqliteStore implements Store {
   }
 
   async recordSeen(deviceId: string, address: string | null): Promise<boolean> {
-    return this.seen(deviceId, address);
+    return this.seen(this.db, deviceId, address);
   }
 
-  private seen(deviceId: string, address: string | null): boolean {
-    return this.statements.seen.run(Date.now(), address, deviceId).changes > 0;
+  private async seen(sql: SqlClient, deviceId: string, address: string | null): Promise<boolean> {
+    return (await S.seen.run(sql, Date.now(), address, deviceId)) > 0;
   }
 
   /**
@@ -794,120 +726,151 @@ export class SqliteStore implements Store {
     report: StatusReport,
     fromAddress: string | null,
   ): Promise<DeviceSummary | 'unknown-device' | 'unknown-version'> {
-    return this.write<DeviceSummary | 'unknown-device' | 'unknown-version'>(() => {
+    return this.write<DeviceSummary | 'unknown-device' | 'unknown-version'>(async (sql) => {
       const now = Date.now();
-      const before = this.record(deviceId);
-      if (!before || !this.seen(deviceId, fromAddress)) return { result: 'unknown-device' as const, changed: [] };
+      const before = await this.record(sql, deviceId);
+      if (!before || !(await this.seen(sql, deviceId, fromAddress))) return { result: 'unknown-device' as const, changed: [] };
       if (report.version !== undefined && report.status !== undefined) {
-        if (!this.statements.versionExists.get(deviceId, report.version)) return { result: 'unknown-version' as const, changed: [] };
-        this.statements.applyStatus.run(report.status, report.error ?? null, now, deviceId, report.version);
+        if (!(await S.versionExists.get(sql, deviceId, report.version))) return { result: 'unknown-version' as const, changed: [] };
+        await S.applyStatus.run(sql, report.status, report.error ?? null, now, deviceId, report.version);
       }
-      this.statements.report.run(
-        report.address ?? fromAddress,
-        report.metrics_port ?? null,
-        report.device_type ?? null,
-        now,
-        deviceId,
-      );
+      await S.report.run(sql, report.address ?? fromAddress, report.metrics_port ?? null, report.device_type ?? null, now, deviceId);
       // A failure halts a rollout as soon as its step passes the threshold, without waiting for the step's end.
       if (report.status === 'failed') {
-        for (const { id } of this.statements.runningRolloutsOf.all(deviceId)) this.haltIfFailing(this.statements.rollout.get(id)!, now);
+        for (const { id } of await S.runningRolloutsOf.all(sql, deviceId)) await this.haltIfFailing(sql, (await S.rollout.get(sql, id))!, now);
       }
       const retyped = report.device_type !== undefined && report.device_type !== before.device_type;
-      const changed = retyped ? this.refresh([deviceId], { source: 'device', address: fromAddress }, 'device_type reported') : [];
-      return { result: toDeviceSummary(this.statements.device.get(deviceId)!), changed };
+      const changed = retyped ? await this.refresh(sql, [deviceId], { source: 'device', address: fromAddress }, 'device_type reported') : [];
+      return { result: toDeviceSummary((await S.device.get(sql, deviceId))!), changed };
     }, 'device');
   }
 
   async device(deviceId: string): Promise<DeviceSummary | undefined> {
-    const row = this.statements.device.get(deviceId);
+    const row = await S.device.get(this.db, deviceId);
     return row && toDeviceSummary(row);
   }
 
   async devices(): Promise<DeviceSummary[]> {
-    return this.statements.devices.all().map(toDeviceSummary);
+    return (await S.devices.all(this.db)).map(toDeviceSummary);
   }
 
   async deviceCount(): Promise<number> {
-    return this.statements.deviceCount.get()!.count;
+    return (await S.deviceCount.get(this.db))!.count;
   }
 
   async failedDeviceCount(): Promise<number> {
-    return this.statements.failedCount.get()!.count;
+    return (await S.failedCount.get(this.db))!.count;
   }
 
   onEffectiveChange(listener: (deviceIds: readonly string[], source: ChangeSource) => void): void {
     this.listeners.push(listener);
   }
 
+  onReplicaChange(listener: (deviceIds: readonly string[] | 'all') => void): void {
+    this.replicaListeners.push(listener);
+  }
+
   async ping(): Promise<void> {
-    this.statements.ping.get();
+    await S.ping.get(this.db);
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    await this.db.close();
   }
 
   /**
-   * Runs `work` in an immediate transaction, then tells the listeners which devices' effective configs it changed
-   * (each got one new version) and who made the change.
+   * Runs `work` in a write transaction (announcing the devices it changed to the other replicas, if any), then
+   * tells the listeners which devices' effective configs it changed (each got one new version) and who made it.
    */
-  private write<T>(work: () => { result: T; changed: string[] }, source: ChangeSource): T {
-    const { result, changed } = this.db.transaction(work).immediate();
+  private async write<T>(work: (sql: SqlClient) => Promise<{ result: T; changed: string[] }>, source: ChangeSource): Promise<T> {
+    const { result, changed } = await this.db.transaction(async (sql) => {
+      const outcome = await work(sql);
+      if (outcome.changed.length > 0) await this.db.channel?.announce(sql, outcome.changed);
+      return outcome;
+    });
     if (changed.length > 0) for (const listener of this.listeners) listener(changed, source);
     return result;
   }
 
   /** Serves `deviceIds` their effective config again where it changed; returns those it changed. */
-  private refresh(deviceIds: readonly string[], change: Change, cause: string): string[] {
+  private async refresh(sql: SqlClient, deviceIds: readonly string[], change: Change, cause: string): Promise<string[]> {
     if (deviceIds.length === 0) return [];
-    const view = this.view();
-    return deviceIds.filter((deviceId) => {
-      const device = this.record(deviceId);
-      if (!device) return false;
+    const view = await this.view(sql);
+    const changed: string[] = [];
+    for (const deviceId of deviceIds) {
+      const device = await this.record(sql, deviceId);
+      if (!device) continue;
       const { config } = view.effective(device);
-      if (sameConfig(config, device.effective)) return false;
-      this.addRevision(deviceId, device.revision, config, change, cause);
-      return true;
-    });
+      if (sameConfig(config, device.effective)) continue;
+      await this.addRevision(sql, deviceId, device.revision, config, change, cause);
+      changed.push(deviceId);
+    }
+    return changed;
   }
 
-  private addRevision(deviceId: string, previous: number, config: Config, change: Change, cause: string): number {
+  /** Several devices' next revisions in a few statements: a fleet change is one round trip per 500 devices, not one each. */
+  private async addRevisions(sql: SqlClient, updates: ReadonlyArray<{ device: DeviceRecord; config: Config }>, change: Change, cause: string): Promise<void> {
+    const now = Date.now();
+    for (let start = 0; start < updates.length; start += REVISIONS_PER_INSERT) {
+      const batch = updates.slice(start, start + REVISIONS_PER_INSERT);
+      await sql.run(
+        `INSERT INTO config_versions (device_id, version, config, source, address, created_at, cause) VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        batch.flatMap(({ device, config }) => [device.device_id, device.revision + 1, JSON.stringify(config), change.source, change.address, now, cause]),
+      );
+    }
+  }
+
+  private async addRevision(sql: SqlClient, deviceId: string, previous: number, config: Config, change: Change, cause: string): Promise<number> {
     const version = previous + 1;
-    this.statements.addVersion.run(deviceId, version, JSON.stringify(config), change.source, change.address, Date.now(), cause);
+    await S.addVersion.run(sql, deviceId, version, JSON.stringify(config), change.source, change.address, Date.now(), cause);
     return version;
   }
 
-  private addLayerVersion(layer: LayerKey, previous: number, body: LayerBody | null, change: Change, note: string | null): number {
+  private async addLayerVersion(sql: SqlClient, layer: LayerKey, previous: number, body: LayerBody | null, change: Change, note: string | null): Promise<number> {
     const version = previous + 1;
-    this.statements.addLayerVersion.run(layer, version, body === null ? null : JSON.stringify(body), change.source, change.address, Date.now(), note);
-    this.statements.setLayerCurrent.run(layer, version);
+    await S.addLayerVersion.run(sql, layer, version, body === null ? null : JSON.stringify(body), change.source, change.address, Date.now(), note);
+    await S.setLayerCurrent.run(sql, layer, version);
     return version;
   }
 
-  private readBody(layer: LayerKey, version: number): LayerBody | null {
-    const body = this.statements.layerBody.get(layer, version)?.body;
+  private async readBody(sql: SqlClient, layer: LayerKey, version: number): Promise<LayerBody | null> {
+    const body = (await S.layerBody.get(sql, layer, version))?.body;
     return body === null || body === undefined ? null : (JSON.parse(body) as LayerBody);
   }
 
-  private view(): LayerView {
+  /** The fleet and group layers now, with every version a rollout pins a device to. */
+  private async view(sql: SqlClient): Promise<LayerView> {
     const pins = new Map<string, Map<LayerKey, number>>();
-    for (const { device_id: deviceId, layer, version } of this.statements.pins.all()) {
+    const bodies = new Map<string, LayerBody | null>();
+    const load = async (layer: LayerKey, version: number): Promise<void> => {
+      const key = `${version}:${layer}`;
+      if (!bodies.has(key)) bodies.set(key, await this.readBody(sql, layer, version));
+    };
+    for (const { device_id: deviceId, layer, version } of await S.pins.all(sql)) {
       const devicePins = pins.get(deviceId) ?? new Map<LayerKey, number>();
       devicePins.set(layer, version);
       pins.set(deviceId, devicePins);
+      await load(layer, version);
     }
-    const current = new Map(this.statements.sharedLayers.all().map((row) => [row.layer, row.current_version]));
-    return new LayerView(current, pins, (layer, version) => this.readBody(layer, version));
+    const current = new Map((await S.sharedLayers.all(sql)).map((row) => [row.layer, row.current_version]));
+    for (const [layer, version] of current) await load(layer, version);
+    return new LayerView(current, pins, bodies);
   }
 
-  private record(deviceId: string): DeviceRecord | undefined {
-    const row = this.statements.record.get(deviceId);
+  private async record(sql: SqlClient, deviceId: string): Promise<DeviceRecord | undefined> {
+    const row = await S.record.get(sql, deviceId);
     return row && toRecord(row);
   }
 
-  private records(): DeviceRecord[] {
-    return this.statements.records.all().map(toRecord);
+  private async records(sql: SqlClient): Promise<DeviceRecord[]> {
+    return (await S.records.all(sql)).map(toRecord);
+  }
+}
+
+/** The store on a SQLite file, created with its schema when missing. */
+export class SqliteStore extends SqlStore {
+  constructor(readonly path: string) {
+    super(new SqliteDatabase(path));
   }
 }
 
@@ -935,22 +898,6 @@ function toLayerVersion(row: LayerVersionRow): LayerVersion {
     created_at: iso(row.created_at),
     note: row.note,
   };
-}
-
-function migrate(db: Database.Database, path: string): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new ConfigServerError(
-      'ECS_DB_TOO_NEW',
-      `the database ${path} has schema version ${current}, but this server knows only up to ${MIGRATIONS.length}: run a newer server`,
-    );
-  }
-  MIGRATIONS.slice(current).forEach((sql, index) => {
-    db.transaction(() => {
-      db.exec(sql);
-      db.pragma(`user_version = ${current + index + 1}`);
-    }).immediate();
-  });
 }
 
 function toConfigVersion(row: VersionRow): ConfigVersion {

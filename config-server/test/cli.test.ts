@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { CLI, killCliProcesses, runCli, startCli } from './cli-process';
 import { cleanUp, request, SAMPLE_CONFIG, tempDir, waitFor } from './helpers';
 
-const CLI = join(__dirname, '..', 'dist', 'cli.js');
 const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 const ADMIN = 'admin-93d0c7a1f4be2e68';
 const DEVICE = 'pi07-5e2b9c4d1a8f3b70';
@@ -15,46 +14,7 @@ beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc --build config-server)`);
 });
 afterEach(cleanUp);
-
-interface Cli {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-function runCli(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-/** Starts the CLI on a free port and resolves with its base URL once it logs that it listens. */
-async function startCli(args: string[], env: Record<string, string> = {}): Promise<Cli & { base: string }> {
-  const cli = runCli(['--port', '0', '--listen', '127.0.0.1', ...args], env);
-  let port: string | undefined;
-  await waitFor(async () => {
-    if (cli.child.exitCode !== null) throw new Error(`the CLI exited early: ${cli.stderr()}`);
-    port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(cli.stderr())?.[1];
-    return port !== undefined;
-  }, 'the CLI to listen');
-  return { ...cli, base: `http://127.0.0.1:${port}` };
-}
+afterEach(killCliProcesses);
 
 const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
 
@@ -76,7 +36,7 @@ describe('edge-metrics-config-server', () => {
     [['--port', 'eighty'], '--port must be an integer from 0 to 65535, not "eighty"'],
     [['--port'], "Option '--port <value>' argument missing"],
     [['--listen', 'no such host!'], '--listen must be an IP address or a host name, not "no such host!"'],
-    [['--db', ''], '--db needs a file name'],
+    [['--db', ''], '--db needs a file name or a postgres:// URL'],
     [['extra'], "Unexpected argument 'extra'"],
   ])('exits 2 with one line for %j', async (args, message) => {
     const cli = runCli(args);

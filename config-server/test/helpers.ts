@@ -4,13 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@edge-metrics/core';
 import { createConfigServer, type ConfigServer, type ConfigServerOptions } from '../src';
+import { testPostgres } from './postgres';
 
 export interface RunningServer {
   base: string;
   server: ConfigServer;
   logs: string[];
   dir: string;
+  /** The SQLite file, or the PostgreSQL URL. */
   dbPath: string;
+}
+
+export type Engine = 'sqlite' | 'postgres';
+let engine: Engine = 'sqlite';
+
+/**
+ * The database servers of this test file get from now on: a SQLite file in their temp folder (the default), or a
+ * new database of the file's throwaway PostgreSQL cluster.
+ */
+export function useEngine(which: Engine): void {
+  engine = which;
 }
 
 const running: RunningServer[] = [];
@@ -22,12 +35,15 @@ export async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** A real server on 127.0.0.1 (a free port, or `port`) with its SQLite file in a temp folder; logs are collected. */
+/**
+ * A real server on 127.0.0.1 (a free port, or `port`) with its database (see `useEngine`) of its own unless `dbPath`
+ * names one; logs are collected.
+ */
 export async function startServer(
   options: Partial<ConfigServerOptions> & { dir?: string; port?: number } = {},
 ): Promise<RunningServer> {
   const dir = options.dir ?? (await tempDir());
-  const dbPath = options.dbPath ?? join(dir, 'config-server.db');
+  const dbPath = options.dbPath ?? (engine === 'postgres' ? await (await testPostgres()).createDatabase() : join(dir, 'config-server.db'));
   const logs: string[] = [];
   const server = createConfigServer({
     logger: createLogger('debug', (line) => logs.push(line)),

@@ -34,6 +34,20 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['--version'])).toEqual({ kind: 'version' });
   });
 
+  it('takes the database from DATABASE_URL when --db is not given, --db first', () => {
+    const env = { DATABASE_URL: 'postgres://ecs@db.example.org/fleet' };
+    expect(parseCliArgs([], env)).toMatchObject({ options: { dbPath: 'postgres://ecs@db.example.org/fleet' } });
+    expect(parseCliArgs(['--db', '/var/lib/ecs/fleet.db'], env)).toMatchObject({ options: { dbPath: '/var/lib/ecs/fleet.db' } });
+    expect(thrownBy(() => parseCliArgs([], { DATABASE_URL: '' })).message).toBe('DATABASE_URL needs a file name or a postgres:// URL');
+  });
+
+  it('reads migrate --from DB --to DB, and refuses it incomplete', () => {
+    expect(parseCliArgs(['migrate', '--from', 'fleet.db', '--to', 'postgres://ecs@db/fleet'])).toEqual({ kind: 'migrate', from: 'fleet.db', to: 'postgres://ecs@db/fleet' });
+    expect(thrownBy(() => parseCliArgs(['migrate', '--from', 'fleet.db'])).message).toBe('migrate needs --from DB and --to DB');
+    expect(thrownBy(() => parseCliArgs(['migrate', '--from', 'a.db', '--to', 'a.db'])).message).toBe('migrate: --from and --to name the same database');
+    expect(thrownBy(() => parseCliArgs(['migrate', '--port', '1'])).message).toBe("migrate: Unknown option '--port'");
+  });
+
   it('refuses malformed values as usage errors', () => {
     for (const args of [['--port', '-1'], ['--port', '1.5'], ['--port', '123456'], ['--listen', 'a b'], ['--device-tokens', ' ']]) {
       expect([args, thrownBy(() => parseCliArgs(args)).code]).toEqual([args, 'ECS_USAGE']);

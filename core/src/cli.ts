@@ -36,7 +36,7 @@ Environment (an empty value is the same as unset):
   EDGE_METRICS_PORT         the port of /metrics when --port is not given (over 'port' in the config)
   EDGE_METRICS_RELOAD_PORT  the management port when --reload-port is not given (over 'reload_port')
   MANAGEMENT_TOKEN          bearer token for the management routes (config: management_token)
-  CONFIG_SERVER_URL         the central config server to follow (config: config_server.url)
+  CONFIG_SERVER_URL         the central config server to follow, or its replicas comma-separated (config: config_server.url)
   CONFIG_TIMEOUT            seconds start-up waits for the config server (default 5)
   CONFIG_SERVER_TOKEN       this device's bearer token at the config server (config: config_server.token)
   DEVICE_ID                 this device's id at the config server (config: device_id; default the hostname)

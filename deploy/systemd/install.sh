@@ -24,6 +24,8 @@ exporter (the default):
 config-server:
   --working-directory DIR   the folder whose node_modules holds @edge-metrics/config-server
   --port PORT               {{PORT}} (default 8080)                             EDGE_METRICS_PORT
+  --db FILE|URL             {{DB}}: the SQLite file (default in the state directory), or a postgres:// URL
+                            without a password (PGPASSWORD goes in the environment file) EDGE_METRICS_DB
 both:
   --node PATH               {{NODE}}: the node executable (default: node on PATH)   EDGE_METRICS_NODE
   --root DIR                install into DIR as the root of the file system (an image being built): no
@@ -45,7 +47,7 @@ declare -A value=()
 declare -A option_of=(
   [USER]=--user [WORKING_DIRECTORY]=--working-directory [LOCAL_CONFIG_PATH]=--local-config-path
   [CONFIG_SERVER_URL]=--config-server-url [CONFIG_TIMEOUT]=--config-timeout [SUPPLEMENTARY_GROUPS]=--groups
-  [PORT]=--port [NODE]=--node
+  [PORT]=--port [NODE]=--node [DB]=--db
 )
 for placeholder in "${!option_of[@]}"; do
   variable=EDGE_METRICS_$placeholder
@@ -79,6 +81,7 @@ done
 # Defaults.
 value[CONFIG_TIMEOUT]=${value[CONFIG_TIMEOUT]-5}
 value[PORT]=${value[PORT]-8080}
+value[DB]=${value[DB]-/var/lib/edge-metrics-config-server/config-server.db}
 if [[ ! -v value[NODE] ]] && command -v node >/dev/null; then value[NODE]=$(command -v node); fi
 if [[ ! -v value[SUPPLEMENTARY_GROUPS] ]]; then
   groups=()
@@ -114,6 +117,8 @@ check CONFIG_SERVER_URL '^(https?://[^[:space:]]+)?$' "an http:// or https:// UR
 check CONFIG_TIMEOUT '^[0-9]+(\.[0-9]+)?$' 'a number of seconds'
 check NODE '^/[^[:space:]]*$' 'an absolute path without spaces'
 check PORT '^[0-9]+$' 'a port number'
+check DB '^(/[^[:space:]]+|postgres(ql)?://([^:@/[:space:]]+@)?[^:@/[:space:]]+(:[0-9]+)?/[^@[:space:]]+)$' \
+  'an absolute path, or a postgres:// URL without a password (put PGPASSWORD in the environment file)'
 if [[ -v value[PORT] ]] && ((10#${value[PORT]} < 1 || 10#${value[PORT]} > 65535)); then fail "{{PORT}} must be 1 to 65535, not '${value[PORT]}'" 2; fi
 if [[ ${value[CONFIG_TIMEOUT]} =~ ^0*(\.0*)?$ ]]; then fail "{{CONFIG_TIMEOUT}} must be above 0" 2; fi
 

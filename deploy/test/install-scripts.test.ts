@@ -193,6 +193,18 @@ describe('install.sh config-server --dry-run', () => {
     ]);
   });
 
+  test('puts a postgres:// URL in --db for replicas sharing one database, and refuses one with a password', () => {
+    const base = ['config-server', '--dry-run', '--working-directory', repository, '--node', process.execPath];
+    const shared = script('install.sh', [...base, '--db', 'postgres://ecs@db.example.org:5432/edge_metrics']);
+    expect(shared).toMatchObject({ code: 0, stderr: '' });
+    expect(printedUnit(shared.stdout).unit).toContain(' --port 8080 --db postgres://ecs@db.example.org:5432/edge_metrics\n');
+    expect(script('install.sh', [...base, '--db', 'postgres://ecs:secret@db.example.org/edge_metrics'])).toMatchObject({
+      code: 2,
+      stderr:
+        "install.sh: {{DB}} must be an absolute path, or a postgres:// URL without a password (put PGPASSWORD in the environment file), not 'postgres://ecs:secret@db.example.org/edge_metrics'\n",
+    });
+  });
+
   test('refuses a port out of range', () => {
     expect(script('install.sh', ['config-server', '--dry-run', '--working-directory', repository, '--port', '70000'])).toMatchObject({
       code: 2,

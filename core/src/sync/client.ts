@@ -20,9 +20,39 @@ export interface DeviceReport {
   error?: string;
 }
 
-/** The config server's HTTP API as this device uses it (see config-server/README.md, "How an exporter syncs"). */
+/** How long a server that could not be reached is passed over before it is tried first again. */
+const FAILBACK_MS = 30_000;
+/** Answers of a proxy, or of a replica whose database is down: another replica may serve the request. */
+const UNAVAILABLE = new Set([502, 503, 504]);
+
+/**
+ * The config server's HTTP API as this device uses it (see config-server/README.md, "How an exporter syncs").
+ * With several URLs (replicas of one server) a request goes to the first one not passed over; a connection error,
+ * a timeout or a 502/503/504 passes that one over for `FAILBACK_MS` (30 s) and sends the request to the next at once, so a
+ * device follows the first replica again once it is back.
+ */
 export class ConfigServerClient {
-  constructor(private readonly settings: SyncSettings) {}
+  private readonly downUntil: number[];
+  /** The server that answered last: the one log lines name. */
+  private current: URL;
+
+  private readonly onFailover: (message: string) => void;
+  private readonly failbackMs: number;
+
+  constructor(
+    private readonly settings: SyncSettings,
+    options: { onFailover?: (message: string) => void; failbackMs?: number } = {},
+  ) {
+    this.downUntil = settings.urls.map(() => 0);
+    this.current = settings.urls[0];
+    this.onFailover = options.onFailover ?? (() => undefined);
+    this.failbackMs = options.failbackMs ?? FAILBACK_MS;
+  }
+
+  /** The origin of the server that answered last (or is tried first). */
+  get origin(): string {
+    return this.current.origin;
+  }
 
   /**
    * `GET /config/{id}`; with `knownVersion` and `waitSeconds` a long-poll that the server holds until a newer
@@ -82,10 +112,44 @@ export class ConfigServerClient {
     path: string,
     options: { headers?: Record<string, string>; body?: string; timeoutMs: number; signal?: AbortSignal },
   ): Promise<Response> {
+    const now = Date.now();
+    const order = this.settings.urls.map((_, index) => index);
+    // Servers passed over go last, in their order: when every one failed lately, all are tried anyway.
+    const tries = [...order.filter((index) => this.downUntil[index] <= now), ...order.filter((index) => this.downUntil[index] > now)];
+    let failure: Error | undefined;
+    for (const [attempt, index] of tries.entries()) {
+      const url = this.settings.urls[index];
+      const last = attempt === tries.length - 1;
+      try {
+        const response = await this.requestFrom(url, method, path, options);
+        if (!last && UNAVAILABLE.has(response.status)) {
+          failure = new Error(`${url.origin} answered ${response.status}`);
+          await response.body?.cancel();
+        } else {
+          if (url !== this.current && failure) this.onFailover(`config server ${failure.message}: using ${url.origin}`);
+          this.current = url;
+          if (!UNAVAILABLE.has(response.status)) this.downUntil[index] = 0;
+          return response;
+        }
+      } catch (error) {
+        if (options.signal?.aborted || last) throw error;
+        failure = error as Error;
+      }
+      this.downUntil[index] = Date.now() + this.failbackMs;
+    }
+    throw failure ?? new Error('no config server URL');
+  }
+
+  private async requestFrom(
+    server: URL,
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: string; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<Response> {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     try {
-      return await fetch(new URL(path.replace(/^\//, ''), withTrailingSlash(this.settings.url)), {
+      return await fetch(new URL(path.replace(/^\//, ''), withTrailingSlash(server)), {
         method,
         headers: {
           'X-Config-Source': 'device',
@@ -97,9 +161,9 @@ export class ConfigServerClient {
       });
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      if (timeout.aborted) throw new Error(`no answer from ${this.settings.url.origin} within ${options.timeoutMs} ms`);
+      if (timeout.aborted) throw new Error(`no answer from ${server.origin} within ${options.timeoutMs} ms`);
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`cannot reach ${this.settings.url.origin}: ${cause?.code ?? cause?.message ?? describeError(error)}`);
+      throw new Error(`cannot reach ${server.origin}: ${cause?.code ?? cause?.message ?? describeError(error)}`);
     }
   }
 }

@@ -31,11 +31,11 @@ const PUSH_ATTEMPTS = 5;
 export async function fetchAtStart(client: ConfigServerClient, settings: SyncSettings, logger: Logger): Promise<Fetched | undefined> {
   try {
     const fetched = await client.fetchConfig();
-    if (fetched.kind === 'missing') logger.info(`config server ${settings.url.origin} does not know device '${settings.deviceId}' yet: using the local config file, which will be registered`);
+    if (fetched.kind === 'missing') logger.info(`config server ${client.origin} does not know device '${settings.deviceId}' yet: using the local config file, which will be registered`);
     if (fetched.kind === 'unusable') logger.error(`config version ${fetched.version} from the config server cannot be used (${fetched.error}): fallback to the local config file`);
     return fetched;
   } catch (error) {
-    logger.warn(`config server ${settings.url.origin} unavailable (${describeError(error)}): fallback to the local config file`);
+    logger.warn(`config server ${client.origin} unavailable (${describeError(error)}): fallback to the local config file`);
     return undefined;
   }
 }
@@ -197,7 +197,7 @@ export class ConfigSync {
     const local = shareable(await this.host.localConfig());
     const stored = await this.client.storeConfig(local, 'none');
     if (stored.kind === 'conflict') return;
-    this.logger.info(`registered device '${this.settings.deviceId}' with config server ${this.settings.url.origin} (version ${stored.version})`);
+    this.logger.info(`registered device '${this.settings.deviceId}' with config server ${this.client.origin} (version ${stored.version})`);
     this.state.data.receivedVersion = stored.version;
     this.state.data.appliedVersion = stored.version;
     this.state.data.baseMetrics = isMetricsMap(local.metrics) ? { ...local.metrics } : {};
@@ -277,14 +277,14 @@ export class ConfigSync {
 
   private noteSuccess(): void {
     this.metrics.succeeded(Date.now());
-    if (this.lastError !== undefined) this.logger.info(`config server ${this.settings.url.origin} answers again`);
+    if (this.lastError !== undefined) this.logger.info(`config server ${this.client.origin} answers again`);
     this.lastError = undefined;
   }
 
   private noteFailure(error: unknown): void {
     const message = describeError(error);
     if (message !== this.lastError) {
-      this.logger.warn(`config server ${this.settings.url.origin}: ${message}; the config in force stays (fallback), local changes are kept and sent when it is back`);
+      this.logger.warn(`config server ${this.client.origin}: ${message}; the config in force stays (fallback), local changes are kept and sent when it is back`);
     }
     this.lastError = message;
   }

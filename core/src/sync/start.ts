@@ -29,7 +29,7 @@ export interface ServerStart {
  * the timeout and checked. Anything that goes wrong is logged as a fallback to the local file.
  */
 export async function serverStart(settings: SyncSettings, configPath: string, localOnly: RawConfig, logger: Logger): Promise<ServerStart> {
-  const client = new ConfigServerClient(settings);
+  const client = new ConfigServerClient(settings, { onFailover: (message) => logger.warn(message) });
   const state = await SyncState.load(SyncState.pathFor(configPath), (message) => logger.warn(message));
   const start: ServerStart = { client, state };
   const fetched = await fetchAtStart(client, settings, logger);

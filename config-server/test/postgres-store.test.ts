@@ -1,0 +1,58 @@
+import { Client } from 'pg';
+import { ConfigServerError, createConfigServer } from '../src';
+import { cleanUp, request, SAMPLE_CONFIG, startServer, useEngine } from './helpers';
+import { testPostgres } from './postgres';
+
+useEngine('postgres');
+afterEach(cleanUp);
+
+async function listenError(dbPath: string): Promise<ConfigServerError> {
+  const server = createConfigServer({ dbPath });
+  try {
+    await server.listen(0, '127.0.0.1');
+  } catch (error) {
+    if (error instanceof ConfigServerError) return error;
+    throw error;
+  } finally {
+    await server.close();
+  }
+  throw new Error(`the server started on ${dbPath}`);
+}
+
+describe('the PostgreSQL store', () => {
+  it('keeps every version, source and report across a restart', async () => {
+    const first = await startServer();
+    await request(first.base, '/config/edge-01', { method: 'PUT', json: SAMPLE_CONFIG });
+    await request(first.base, '/config/edge-01', { method: 'PUT', json: { ...SAMPLE_CONFIG, interval: 2 }, headers: { 'X-Config-Source': 'device' } });
+    await request(first.base, '/devices/edge-01/status', { method: 'POST', json: { version: 2, status: 'applied', metrics_port: 9100 } });
+    const before = (await request(first.base, '/devices')).json();
+    await first.server.close();
+
+    const second = await startServer({ dbPath: first.dbPath });
+    expect((await request(second.base, '/config/edge-01')).headers.etag).toBe('"2"');
+    expect((await request(second.base, '/config/edge-01/history')).json().versions).toHaveLength(2);
+    expect((await request(second.base, '/devices')).json()).toEqual(before);
+  });
+
+  it('refuses a database written by a newer server, leaving it as it was', async () => {
+    const { dbPath, server } = await startServer();
+    await server.close();
+    const client = new Client({ connectionString: dbPath });
+    await client.connect();
+    await client.query('INSERT INTO schema_version (version, migrated_at) VALUES (99, 0)');
+    const error = await listenError(dbPath);
+    const { rows } = await client.query('SELECT MAX(version) AS version FROM schema_version');
+    await client.end();
+    expect(error.code).toBe('ECS_DB_TOO_NEW');
+    expect(error.message).toContain('schema version 99, but this server knows only up to 1');
+    expect(rows[0].version).toBe(99);
+  });
+
+  it('names an unreachable database (without its password) when it cannot start', async () => {
+    const { port } = await testPostgres();
+    const error = await listenError(`postgres://ecs:secret@127.0.0.1:${port}/no_such_database`);
+    expect(error.code).toBe('ECS_DB_OPEN_FAILED');
+    expect(error.message).toMatch(/^cannot open the database postgres:\/\/ecs:\*\*\*@127\.0\.0\.1:\d+\/no_such_database: /);
+    expect(error.message).not.toContain('secret');
+  });
+});
