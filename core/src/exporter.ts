@@ -3,7 +3,7 @@ import { ConfigFile } from './config/file';
 import type { ConfigSource } from './config/load';
 import type { ExporterConfig } from './config/schema';
 import type { createLogger } from './logger';
-import type { ExpositionFormat } from './metrics/exposition';
+import type { ContentEncoding, ExpositionFormat } from './metrics/exposition';
 import { SelfMetrics } from './metrics/self-metrics';
 import { CollectionRuntime, type CycleListener } from './runtime/collection-runtime';
 import { ConfigSync } from './sync/config-sync';
@@ -125,9 +125,9 @@ export class Exporter {
     return this.runtime.metricsText(format);
   }
 
-  /** The same, as the bytes a scrape sends. */
-  metricsBytes(format: ExpositionFormat): Buffer {
-    return this.runtime.metricsBytes(format);
+  /** The same, as the bytes a scrape sends, gzip-compressed when asked. */
+  metricsBytes(format: ExpositionFormat, encoding: ContentEncoding = 'identity'): Buffer {
+    return this.runtime.metricsBytes(format, encoding);
   }
 
   /** For `--once`: see CollectionRuntime.collectOnce. */

@@ -1,4 +1,4 @@
-import { ExpositionCache, negotiateFormat, render, type ExpositionFamily } from '../src/metrics/exposition';
+import { ExpositionCache, negotiateEncoding, negotiateFormat, render, type ExpositionFamily } from '../src/metrics/exposition';
 
 const families: ExpositionFamily[] = [
   {
@@ -47,6 +47,17 @@ describe('exposition', () => {
     [undefined, 'prometheus'],
   ] as const)('Accept %s → %s', (accept, format) => {
     expect(negotiateFormat(accept)).toBe(format);
+  });
+
+  test.each([
+    ['gzip', 'gzip'],
+    ['deflate, GZIP;q=0.5', 'gzip'],
+    ['*', 'gzip'],
+    ['gzip;q=0, identity', 'identity'],
+    ['deflate', 'identity'],
+    [undefined, 'identity'],
+  ] as const)('Accept-Encoding %s → %s', (acceptEncoding, encoding) => {
+    expect(negotiateEncoding(acceptEncoding)).toBe(encoding);
   });
 
   test('the cache renders each format once per update', () => {

@@ -3,24 +3,27 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Res
 import type { Exporter } from '../exporter';
 import { describeError } from '../errors';
 import { METRIC_NAME } from '../metric-names';
-import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, negotiateFormat } from '../metrics/exposition';
+import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, negotiateEncoding, negotiateFormat } from '../metrics/exposition';
 import { bearerAuth } from './auth';
 
 export const BODY_LIMIT = '64kb';
 
 /**
- * Answers `GET`/`HEAD /metrics` with the cached exposition of the last cycle (OpenMetrics when asked for), straight
- * on the request, and returns false for any other request. Kept outside express on purpose: the scrape path then
- * sends ready bytes, where express would hash every body to make an ETag.
+ * Answers `GET`/`HEAD /metrics` with the cached exposition of the last cycle (OpenMetrics when asked for, gzip when
+ * accepted), straight on the request, and returns false for any other request. Kept outside express on purpose: the
+ * scrape path then sends ready bytes, where express would hash every body to make an ETag.
  */
-export function answerScrape(request: IncomingMessage, response: ServerResponse, exporter: Exporter): boolean {
+export function answerScrape(request: IncomingMessage, response: ServerResponse, exporter: Pick<Exporter, 'metricsBytes'>): boolean {
   const path = request.url?.split('?', 1)[0];
   if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
   const format = negotiateFormat(request.headers.accept);
-  const body = exporter.metricsBytes(format);
+  const encoding = negotiateEncoding(request.headers['accept-encoding']);
+  const body = exporter.metricsBytes(format, encoding);
   response.writeHead(200, {
     'Content-Type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
     'Content-Length': body.length,
+    Vary: 'Accept-Encoding',
+    ...(encoding === 'gzip' ? { 'Content-Encoding': 'gzip' } : {}),
   });
   response.end(request.method === 'HEAD' ? undefined : body);
   return true;

@@ -1,3 +1,5 @@
+import { gzipSync } from 'node:zlib';
+
 /**
  * Renders metric families in the Prometheus text format (0.0.4) and in OpenMetrics 1.0. The scheduler renders
  * once per collection cycle and every scrape serves the cached text, so this never runs on the scrape path.
@@ -25,9 +27,24 @@ export interface ExpositionFamily {
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
+/** How the bytes of a scrape are sent: as they are, or gzip-compressed. */
+export type ContentEncoding = 'identity' | 'gzip';
+
 /** Picks the format a scraper asked for in its `Accept` header. */
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   return accept !== undefined && /application\/openmetrics-text/i.test(accept) ? 'openmetrics' : 'prometheus';
+}
+
+/** `gzip` when a scraper's `Accept-Encoding` header takes it (`gzip` or `*`, unless with `q=0`). */
+export function negotiateEncoding(acceptEncoding: string | undefined): ContentEncoding {
+  if (acceptEncoding === undefined) return 'identity';
+  const gzip = acceptEncoding.split(',').some((entry) => {
+    const [coding, ...parameters] = entry.split(';').map((part) => part.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const quality = parameters.find((parameter) => parameter.startsWith('q='));
+    return quality === undefined || Number(quality.slice(2)) > 0;
+  });
+  return gzip ? 'gzip' : 'identity';
 }
 
 export function render(families: readonly ExpositionFamily[], format: ExpositionFormat): string {
@@ -74,23 +91,31 @@ export function formatValue(value: number): string {
 }
 
 /**
- * The families of the last cycle and their exposition in each format, rendered and encoded on first request, so
- * that every scrape of a cycle sends the same bytes without rendering, encoding or hashing them again.
+ * The families of the last cycle and their exposition in each format, rendered and encoded on first request (and
+ * gzip-compressed on the first request that takes gzip), so that every scrape of a cycle sends the same bytes
+ * without rendering, encoding, compressing or hashing them again. An exporter nobody scrapes with gzip compresses
+ * nothing.
  */
 export class ExpositionCache {
   private families: readonly ExpositionFamily[] = [];
   private readonly rendered = new Map<ExpositionFormat, Buffer>();
+  private readonly compressed = new Map<ExpositionFormat, Buffer>();
+
+  /** `compress` is a seam for tests that count compressions. */
+  constructor(private readonly compress: (bytes: Buffer) => Buffer = gzipSync) {}
 
   update(families: readonly ExpositionFamily[]): void {
     this.families = families;
     this.rendered.clear();
+    this.compressed.clear();
   }
 
-  bytes(format: ExpositionFormat): Buffer {
-    let bytes = this.rendered.get(format);
+  bytes(format: ExpositionFormat, encoding: ContentEncoding = 'identity'): Buffer {
+    const cache = encoding === 'gzip' ? this.compressed : this.rendered;
+    let bytes = cache.get(format);
     if (bytes === undefined) {
-      bytes = Buffer.from(render(this.families, format), 'utf8');
-      this.rendered.set(format, bytes);
+      bytes = encoding === 'gzip' ? this.compress(this.bytes(format)) : Buffer.from(render(this.families, format), 'utf8');
+      cache.set(format, bytes);
     }
     return bytes;
   }

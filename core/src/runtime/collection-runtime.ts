@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { ExporterConfig } from '../config/schema';
 import { describeError } from '../errors';
-import { ExpositionCache, type ExpositionFamily, type ExpositionFormat } from '../metrics/exposition';
+import { ExpositionCache, type ContentEncoding, type ExpositionFamily, type ExpositionFormat } from '../metrics/exposition';
 import type { SelfMetrics } from '../metrics/self-metrics';
 import type { Logger } from '../plugin-api';
 import { assembleFamilies, collectFrom, lastFailure, startCollector, stopCollector, type LabelPairs } from './collection';
@@ -115,9 +115,9 @@ export class CollectionRuntime {
     return this.exposition.text(format);
   }
 
-  /** The same, as the bytes a scrape sends. */
-  metricsBytes(format: ExpositionFormat): Buffer {
-    return this.exposition.bytes(format);
+  /** The same, as the bytes a scrape sends, gzip-compressed when asked. */
+  metricsBytes(format: ExpositionFormat, encoding: ContentEncoding = 'identity'): Buffer {
+    return this.exposition.bytes(format, encoding);
   }
 
   /**
