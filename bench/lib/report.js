@@ -34,6 +34,11 @@ function scrapeRows({ nodeExporter, subjects }) {
         : plain('GET /metrics req/s', subject, number(ours.requestsPerSecond), vsNodeExporter),
       judged('', '', '', `${times(result.vsBare)} bare node:http (${number(bare.requestsPerSecond)} req/s)`, TARGETS.vsBare, result.vsBare),
     );
+    const { oursGzip, bareGzip } = result;
+    rows.push(
+      plain('  bytes per scrape, plain / gzip', '', `${number(result.bytes)} / ${number(result.gzipBytes)}`, `gzip is ${number((100 * result.gzipBytes) / result.bytes, 0)} % of plain`),
+      judged('  req/s with gzip', '', number(oursGzip.requestsPerSecond), `${times(result.gzipVsBare)} bare node:http, same gzip bytes (${number(bareGzip.requestsPerSecond)} req/s); p99 ${ms(oursGzip.p99Ms)}`, TARGETS.vsBare, result.gzipVsBare),
+    );
     const latency = `${ms(ours.p50Ms)} / ${ms(ours.p99Ms)}`;
     const bareLatency = `bare: ${ms(bare.p50Ms)} / ${ms(bare.p99Ms)}`;
     rows.push(name === 'synthetic1000' ? judged('  p50 / p99', '', latency, bareLatency, TARGETS.p99At1000SeriesMs, ours.p99Ms) : plain('  p50 / p99', '', latency, bareLatency));
