@@ -121,12 +121,12 @@ export class Exporter {
   }
 
   /** The exposition of the last cycle: what a scrape returns. */
-  metricsText(format: ExpositionFormat): string {
+  metricsText(format: ExpositionFormat): Promise<string> {
     return this.runtime.metricsText(format);
   }
 
   /** The same, as the bytes a scrape sends, gzip-compressed when asked. */
-  metricsBytes(format: ExpositionFormat, encoding: ContentEncoding = 'identity'): Buffer {
+  metricsBytes(format: ExpositionFormat, encoding: ContentEncoding = 'identity'): Promise<Buffer> {
     return this.runtime.metricsBytes(format, encoding);
   }
 

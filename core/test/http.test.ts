@@ -65,7 +65,7 @@ describe('HTTP routes', () => {
     beforeEach(async () => {
       const [port, reloadPort] = [await freePort(), await freePort()];
       await start(`device_type: good\ninterval: 0.2\nport: ${port}\nreload_port: ${reloadPort}\nlisten_address: 127.0.0.1\nmetrics:\n  good_power_watts: true\n`);
-      await waitFor(() => exporter.metricsText('prometheus').includes('good_power_watts{'), 'a first cycle');
+      await waitFor(async () => (await exporter.metricsText('prometheus')).includes('good_power_watts{'), 'a first cycle');
     });
 
     test('GET /metrics serves the text format, or OpenMetrics when asked; /healthz answers', async () => {
@@ -211,7 +211,7 @@ describe('HTTP routes', () => {
     test('GET /metrics with Accept-Encoding: gzip sends the same exposition compressed, in either format', async () => {
       // A long interval: every request below reads the exposition of the one cycle.
       await start('device_type: good\ninterval: 600\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\nmetrics:\n  good_power_watts: true\n');
-      await waitFor(() => exporter.metricsText('prometheus').includes('good_power_watts{'), 'a first cycle');
+      await waitFor(async () => (await exporter.metricsText('prometheus')).includes('good_power_watts{'), 'a first cycle');
       for (const accept of ['text/plain;version=0.0.4', 'application/openmetrics-text;version=1.0.0']) {
         const plain = await rawGet(metricsUrl('/metrics'), { accept });
         expect(plain.headers['content-encoding']).toBeUndefined();
@@ -235,7 +235,7 @@ describe('HTTP routes', () => {
       });
       const family = (value: number) => [{ name: 'x_watts', help: 'x', type: 'gauge' as const, samples: [{ name: 'x_watts', labels: [], value }] }];
       const server: Server = createHttpServer((request, response) => {
-        if (!answerScrape(request, response, { metricsBytes: (format, encoding) => cache.bytes(format, encoding) })) response.writeHead(404).end();
+        if (!answerScrape(request, response, { metricsBytes: (format, encoding) => cache.bytes(format, encoding), logger: log.logger })) response.writeHead(404).end();
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics`;

@@ -1,9 +1,9 @@
-import { gzipSync } from 'node:zlib';
-
 /**
- * Renders metric families in the Prometheus text format (0.0.4) and in OpenMetrics 1.0. The scheduler renders
- * once per collection cycle and every scrape serves the cached text, so this never runs on the scrape path.
+ * Renders metric families in the Prometheus text format (0.0.4) and in OpenMetrics 1.0, at most once per collection
+ * cycle and format: every other scrape of the cycle serves the cached bytes.
  */
+
+import { gzipSync } from 'node:zlib';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -90,37 +90,65 @@ export function formatValue(value: number): string {
   return String(value);
 }
 
+/** Families gathered when the exposition is first read rather than when the cycle ends (the self-metrics). */
+export type LateFamilies = () => Promise<readonly ExpositionFamily[]>;
+
+const NO_LATE_FAMILIES: LateFamilies = async () => [];
+
 /**
- * The families of the last cycle and their exposition in each format, rendered and encoded on first request (and
- * gzip-compressed on the first request that takes gzip), so that every scrape of a cycle sends the same bytes
- * without rendering, encoding, compressing or hashing them again. An exporter nobody scrapes with gzip compresses
- * nothing.
+ * The exposition of the last cycle in each format and encoding, made on first request: a cycle's late families are
+ * gathered once, on the first read after the cycle, then rendered, encoded and (on the first request that takes
+ * gzip) compressed once, so that every scrape of a cycle sends the same bytes without doing any of that again. An
+ * exporter nobody scrapes gathers, renders and compresses nothing.
  */
 export class ExpositionCache {
-  private families: readonly ExpositionFamily[] = [];
-  private readonly rendered = new Map<ExpositionFormat, Buffer>();
-  private readonly compressed = new Map<ExpositionFormat, Buffer>();
+  private current: CycleExposition;
 
   /** `compress` is a seam for tests that count compressions. */
-  constructor(private readonly compress: (bytes: Buffer) => Buffer = gzipSync) {}
-
-  update(families: readonly ExpositionFamily[]): void {
-    this.families = families;
-    this.rendered.clear();
-    this.compressed.clear();
+  constructor(private readonly compress: (bytes: Buffer) => Buffer = gzipSync) {
+    this.current = new CycleExposition([], NO_LATE_FAMILIES, compress);
   }
 
-  bytes(format: ExpositionFormat, encoding: ContentEncoding = 'identity'): Buffer {
-    const cache = encoding === 'gzip' ? this.compressed : this.rendered;
-    let bytes = cache.get(format);
+  /** A new cycle's families; `gatherLate`'s are added after them on the first read. */
+  update(families: readonly ExpositionFamily[], gatherLate: LateFamilies = NO_LATE_FAMILIES): void {
+    this.current = new CycleExposition(families, gatherLate, this.compress);
+  }
+
+  bytes(format: ExpositionFormat, encoding: ContentEncoding = 'identity'): Promise<Buffer> {
+    return this.current.bytes(format, encoding);
+  }
+
+  async text(format: ExpositionFormat): Promise<string> {
+    return (await this.bytes(format)).toString('utf8');
+  }
+}
+
+/** One cycle's exposition: a read that spans the next update still gets this cycle's bytes. */
+class CycleExposition {
+  private all: Promise<readonly ExpositionFamily[]> | undefined;
+  private readonly encoded = new Map<string, Promise<Buffer>>();
+
+  constructor(
+    private readonly families: readonly ExpositionFamily[],
+    private readonly gatherLate: LateFamilies,
+    private readonly compress: (bytes: Buffer) => Buffer,
+  ) {}
+
+  bytes(format: ExpositionFormat, encoding: ContentEncoding): Promise<Buffer> {
+    const key = `${format} ${encoding}`;
+    let bytes = this.encoded.get(key);
     if (bytes === undefined) {
-      bytes = encoding === 'gzip' ? this.compress(this.bytes(format)) : Buffer.from(render(this.families, format), 'utf8');
-      cache.set(format, bytes);
+      bytes =
+        encoding === 'gzip'
+          ? this.bytes(format, 'identity').then((plain) => this.compress(plain))
+          : this.allFamilies().then((families) => Buffer.from(render(families, format), 'utf8'));
+      this.encoded.set(key, bytes);
     }
     return bytes;
   }
 
-  text(format: ExpositionFormat): string {
-    return this.bytes(format).toString('utf8');
+  private allFamilies(): Promise<readonly ExpositionFamily[]> {
+    this.all ??= this.gatherLate().then((late) => (late.length === 0 ? this.families : [...this.families, ...late]));
+    return this.all;
   }
 }
