@@ -5,10 +5,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Exporter } from '../src/exporter';
-import { answerScrape } from '../src/http/app';
+import { answerScrape } from '../src/http/scrape';
 import { serve, type Listening } from '../src/http/server';
 import { ExpositionCache } from '../src/metrics/exposition';
-import { exporterSandbox, memoryLogger, pluginSource, waitFor, type ExporterSandbox } from './helpers';
+import { ExporterProcess, exporterSandbox, memoryLogger, pluginSource, tempDir, waitFor, type ExporterSandbox } from './helpers';
 
 /** A GET whose body is kept as sent (fetch would decompress it). */
 function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
@@ -257,5 +257,35 @@ describe('HTTP routes', () => {
         await new Promise((resolve) => server.close(resolve));
       }
     });
+  });
+
+  test('an exporter only scraped loads neither express nor cosmiconfig; the first other request loads express', async () => {
+    const dir = await tempDir();
+    // Preloaded into the exporter's process: says on stderr when one of the watched packages is loaded.
+    const preload = join(dir.path, 'watch-loads.js');
+    await writeFile(
+      preload,
+      `const Module = require('node:module');
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (request === 'express' || request === 'cosmiconfig') process.stderr.write('loaded ' + request + '\\n');
+  return load.call(this, request, ...rest);
+};
+`,
+    );
+    await writeFile(join(dir.path, 'config.yaml'), 'device_type: host\ninterval: 0.2\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\n');
+    const exporter = new ExporterProcess(dir.path, [], { NODE_OPTIONS: `--require ${preload}` });
+    try {
+      const { metrics } = await exporter.urls();
+      for (const encoding of ['identity', 'gzip']) expect((await rawGet(`${metrics}/metrics`, { 'accept-encoding': encoding })).status).toBe(200);
+      expect(exporter.log).not.toMatch(/^loaded /m);
+      expect(await (await fetch(`${metrics}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect(exporter.log).toMatch(/^loaded express$/m);
+      expect(exporter.log).not.toMatch(/^loaded cosmiconfig$/m);
+    } finally {
+      exporter.kill();
+      await exporter.exited;
+      await dir.cleanup();
+    }
   });
 });
