@@ -3,7 +3,6 @@
  * cycle and format: every other scrape of the cycle serves the cached bytes.
  */
 
-import { gzipSync } from 'node:zlib';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -95,6 +94,12 @@ export type LateFamilies = () => Promise<readonly ExpositionFamily[]>;
 
 const NO_LATE_FAMILIES: LateFamilies = async () => [];
 
+/** gzip, with node:zlib loaded on the first compression: an exporter nobody scrapes with gzip never loads it. */
+function gzip(bytes: Buffer): Buffer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  return (require('node:zlib') as typeof import('node:zlib')).gzipSync(bytes);
+}
+
 /**
  * The exposition of the last cycle in each format and encoding, made on first request: a cycle's late families are
  * gathered once, on the first read after the cycle, then rendered, encoded and (on the first request that takes
@@ -105,7 +110,7 @@ export class ExpositionCache {
   private current: CycleExposition;
 
   /** `compress` is a seam for tests that count compressions. */
-  constructor(private readonly compress: (bytes: Buffer) => Buffer = gzipSync) {
+  constructor(private readonly compress: (bytes: Buffer) => Buffer = gzip) {
     this.current = new CycleExposition([], NO_LATE_FAMILIES, compress);
   }
 

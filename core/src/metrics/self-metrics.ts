@@ -1,5 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import Counter from 'prom-client/lib/counter';
+import collectDefaultMetrics from 'prom-client/lib/defaultMetrics';
+import Gauge from 'prom-client/lib/gauge';
+import Registry from 'prom-client/lib/registry';
 import type { ExpositionFamily, ExpositionType } from './exposition';
 import { hasTotalSuffixOnNonCounter } from './promtool-names';
 
