@@ -7,6 +7,7 @@ const { mkdir, mkdtemp, rm, writeFile } = require('node:fs/promises');
 const os = require('node:os');
 const { join, resolve } = require('node:path');
 const { parseOptions, UsageError, USAGE } = require('./lib/options');
+const { renderChart } = require('./lib/chart');
 const { reportRows } = require('./lib/report');
 const { REPO, installSyntheticPlugin, subjects } = require('./lib/subjects');
 const { renderTable } = require('./lib/table');
@@ -80,9 +81,16 @@ async function main() {
   process.stdout.write(renderTable(header, groups));
   const resultsDir = resolve(__dirname, options.resultsDir);
   await mkdir(resultsDir, { recursive: true });
-  const file = join(resultsDir, `${results.startedAt.replace(/[:.]/g, '-')}.json`);
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  const file = join(resultsDir, `${stamp}.json`);
   await writeFile(file, JSON.stringify(results, null, 2) + '\n');
   process.stdout.write(`\nAll figures: ${file}\n`);
+  const chart = renderChart(results);
+  if (chart) {
+    await writeFile(join(resultsDir, `${stamp}.svg`), chart);
+    await writeFile(join(resultsDir, 'latest.svg'), chart);
+    process.stdout.write(`Chart: ${join(resultsDir, `${stamp}.svg`)} (and latest.svg)\n`);
+  }
   return 0;
 }
 

@@ -4,13 +4,13 @@
 const http = require('node:http');
 const net = require('node:net');
 
-/** Resolves with {status, headers, body} once the whole answer has arrived. */
-function request(url, { method = 'GET', headers = {}, body, agent, timeoutMs = 120_000 } = {}) {
+/** Resolves with {status, headers, body} once the whole answer has arrived (body as text, or bytes with `raw`). */
+function request(url, { method = 'GET', headers = {}, body, agent, timeoutMs = 120_000, raw = false } = {}) {
   return new Promise((resolve, reject) => {
     const outgoing = http.request(url, { method, headers, agent, timeout: timeoutMs }, (response) => {
       const chunks = [];
       response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: raw ? Buffer.concat(chunks) : Buffer.concat(chunks).toString('utf8') }));
       response.on('error', reject);
     });
     outgoing.on('timeout', () => outgoing.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs / 1000} s`)));

@@ -5,11 +5,14 @@
 const autocannon = require('autocannon');
 const { percentile } = require('./stats');
 
-/** Runs `connections` keep-alive connections against `url` for `seconds`; throws when any request failed. */
-function load(url, { connections, seconds }) {
+/**
+ * Runs `connections` keep-alive connections against `url` for `seconds`, each request with `headers`; throws when
+ * any request failed.
+ */
+function load(url, { connections, seconds, headers = {} }) {
   const latenciesMs = [];
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration: seconds }, (error, result) => {
+    const instance = autocannon({ url, connections, duration: seconds, headers }, (error, result) => {
       if (error) return reject(error);
       const failed = result.errors + result.timeouts + result.non2xx;
       if (failed > 0) return reject(new Error(`${url}: ${failed} of ${result.requests.sent} requests failed under load (errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx})`));

@@ -11,7 +11,10 @@ const SETTINGS = {
   'load-seconds': { env: 'BENCH_LOAD_SECONDS', default: '10', help: 'measured load per server in the scrape section' },
   'warmup-seconds': { env: 'BENCH_WARMUP_SECONDS', default: '2', help: 'unmeasured load before each measured one' },
   connections: { env: 'BENCH_CONNECTIONS', default: '10', help: 'concurrent keep-alive connections of the scrape load' },
-  'idle-seconds': { env: 'BENCH_IDLE_SECONDS', default: '60', help: 'the idle window over which CPU time is measured' },
+  'idle-start-seconds': { env: 'BENCH_IDLE_START_SECONDS', default: '3', help: 'when the idle windows of the steady section start, after the first /metrics' },
+  'idle-seconds': { env: 'BENCH_IDLE_SECONDS', default: '20', help: 'the short idle window of the steady section (CPU time just after a start)' },
+  'long-idle-seconds': { env: 'BENCH_LONG_IDLE_SECONDS', default: '60', help: 'the long idle window of the steady section, from the same start (0: none)' },
+  'poll-idle-seconds': { env: 'BENCH_POLL_IDLE_SECONDS', default: '5', help: 'how long the config server holds every long-poll, idle, for its CPU per poll' },
   'startup-runs': { env: 'BENCH_STARTUP_RUNS', default: '5', help: 'start-ups per subject (the median is reported)' },
   cycles: { env: 'BENCH_CYCLES', default: '10000', help: 'collection cycles of the heap-growth probe' },
   'fleet-sizes': { env: 'BENCH_FLEET_SIZES', default: '100,1000', help: 'simulated devices of the config-server section, comma-separated' },
@@ -40,6 +43,12 @@ function positiveNumber(raw, name, { integer = false } = {}) {
   return value;
 }
 
+function nonNegativeNumber(raw, name) {
+  const value = Number(raw);
+  if (raw === '' || !Number.isFinite(value) || value < 0) throw new UsageError(`${name} must be a number of at least 0, not '${raw}'`);
+  return value;
+}
+
 /** The settings from `argv` and `env`; throws a UsageError naming the flag and variable of a bad value. */
 function parseOptions(argv, env) {
   const { values } = parseArgs({
@@ -61,7 +70,10 @@ function parseOptions(argv, env) {
     loadSeconds: positiveNumber(raw('load-seconds'), name('load-seconds'), { integer: true }),
     warmupSeconds: positiveNumber(raw('warmup-seconds'), name('warmup-seconds'), { integer: true }),
     connections: positiveNumber(raw('connections'), name('connections'), { integer: true }),
+    idleStartSeconds: nonNegativeNumber(raw('idle-start-seconds'), name('idle-start-seconds')),
     idleSeconds: positiveNumber(raw('idle-seconds'), name('idle-seconds')),
+    longIdleSeconds: nonNegativeNumber(raw('long-idle-seconds'), name('long-idle-seconds')),
+    pollIdleSeconds: positiveNumber(raw('poll-idle-seconds'), name('poll-idle-seconds')),
     startupRuns: positiveNumber(raw('startup-runs'), name('startup-runs'), { integer: true }),
     cycles,
     fleetSizes: raw('fleet-sizes').split(',').map((size) => positiveNumber(size.trim(), name('fleet-sizes'), { integer: true })),

@@ -35,11 +35,16 @@ async function startNodeExporter() {
   return { ...started, metricsUrl: `http://127.0.0.1:${port}/metrics` };
 }
 
-/** A bare node:http server answering with `body` and `contentType`, in its own process like the exporter. */
-async function startBareServer(body, contentType, workDir, name) {
+/**
+ * A bare node:http server answering with `body` and `contentType` (and with `gzipBody` to a request that takes
+ * gzip), in its own process like the exporter.
+ */
+async function startBareServer(body, contentType, gzipBody, workDir, name) {
   const bodyFile = join(workDir, `${name}.body`);
+  const gzipFile = join(workDir, `${name}.body.gz`);
   await writeFile(bodyFile, body);
-  const started = await startProcess(process.execPath, [join(__dirname, 'bare-server.js'), bodyFile, contentType], {
+  await writeFile(gzipFile, gzipBody);
+  const started = await startProcess(process.execPath, [join(__dirname, 'bare-server.js'), bodyFile, contentType, gzipFile], {
     name: `bare node:http server (${name})`,
     ready: /listening on (127\.0\.0\.1:\d+)/,
   });

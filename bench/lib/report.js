@@ -34,6 +34,11 @@ function scrapeRows({ nodeExporter, subjects }) {
         : plain('GET /metrics req/s', subject, number(ours.requestsPerSecond), vsNodeExporter),
       judged('', '', '', `${times(result.vsBare)} bare node:http (${number(bare.requestsPerSecond)} req/s)`, TARGETS.vsBare, result.vsBare),
     );
+    const { oursGzip, bareGzip } = result;
+    rows.push(
+      plain('  bytes per scrape, plain / gzip', '', `${number(result.bytes)} / ${number(result.gzipBytes)}`, `gzip is ${number((100 * result.gzipBytes) / result.bytes, 0)} % of plain`),
+      judged('  req/s with gzip', '', number(oursGzip.requestsPerSecond), `${times(result.gzipVsBare)} bare node:http, same gzip bytes (${number(bareGzip.requestsPerSecond)} req/s); p99 ${ms(oursGzip.p99Ms)}`, TARGETS.vsBare, result.gzipVsBare),
+    );
     const latency = `${ms(ours.p50Ms)} / ${ms(ours.p99Ms)}`;
     const bareLatency = `bare: ${ms(bare.p50Ms)} / ${ms(bare.p99Ms)}`;
     rows.push(name === 'synthetic1000' ? judged('  p50 / p99', '', latency, bareLatency, TARGETS.p99At1000SeriesMs, ours.p99Ms) : plain('  p50 / p99', '', latency, bareLatency));
@@ -53,13 +58,20 @@ function scrapeRows({ nodeExporter, subjects }) {
 function steadyRows(results) {
   const rows = [];
   const floor = results.bareNode;
+  const difference = (value, floorValue, format) => `bare Node: ${format(floorValue)}; difference ${format(value - floorValue)}`;
+  const percentOfCore = (value) => `${number(value, 2)} %`;
   for (const [name, result] of Object.entries(results)) {
     if (name === 'bareNode') continue;
-    const cpu = `${number(result.cpuSecondsPerHour, 1)} CPU s/h = ${number(result.corePercent, 2)} %`;
+    result.windows.forEach((window, index) => {
+      const figure = index === 0 ? 'CPU, idle at interval: 1' : '';
+      const subject = index === 0 ? result.label : '';
+      const cpu = `${number(window.cpuSecondsPerHour, 1)} CPU s/h = ${percentOfCore(window.corePercent)} over ${number(window.windowSeconds)} s`;
+      const compared = `${difference(window.corePercent, floor.windows[index].corePercent, percentOfCore)}; from ${number(result.windowStartSeconds, 1)} s after start`;
+      rows.push(judged(figure, subject, cpu, compared, TARGETS.idleCorePercent, window.corePercent));
+    });
     rows.push(
-      judged('CPU, idle at interval: 1', result.label, cpu, `bare Node: ${number(floor.cpuSecondsPerHour, 1)} CPU s/h`, TARGETS.idleCorePercent, result.corePercent),
-      judged('  RSS idle', '', mib(result.rssBytes), `bare Node: ${mib(floor.rssBytes)}`, TARGETS.rssIdleBytes, result.rssBytes),
-      plain('  peak RSS since start', '', mib(result.peakRssBytes)),
+      judged('  RSS idle', '', mib(result.rssBytes), difference(result.rssBytes, floor.rssBytes, mib), TARGETS.rssIdleBytes, result.rssBytes),
+      judged('  peak RSS since start', '', mib(result.peakRssBytes), difference(result.peakRssBytes, floor.peakRssBytes, mib), TARGETS.peakRssBytes, result.peakRssBytes),
     );
   }
   return rows;
@@ -71,10 +83,14 @@ function startupRows(results) {
   );
 }
 
-function hotPathRows({ parsing, cycles, management }) {
+function hotPathRows({ parsing, bareLoopCpuMicros, cycles, management }) {
   const rows = [plain('tegrastats line parsed', 'Jetson replay', `${number(parsing.parseNs / 1000, 1)} µs`, `line to samples: ${number(parsing.lineToSamplesNs / 1000, 1)} µs`)];
   for (const result of Object.values(cycles)) {
-    rows.push(plain('collection cycle', result.label, `${ms(result.cycle.medianMs)}, p99 ${ms(result.cycle.p99Ms)}`, `+ render for the next scrape: ${ms(Math.max(0, result.render.medianMs))}`));
+    rows.push(plain('collection cycle', result.label, `${ms(result.cycle.medianMs)}, p99 ${ms(result.cycle.p99Ms)}`, `+ first scrape after it (self-metrics, render): ${ms(Math.max(0, result.render.medianMs))}`));
+  }
+  for (const result of Object.values(cycles)) {
+    const ratio = result.cpuMicros / bareLoopCpuMicros;
+    rows.push(plain('CPU per cycle, unscraped', result.label, `${number(result.cpuMicros)} µs`, `${number(ratio, 0)}× a bare loop turn (${number(bareLoopCpuMicros, 1)} µs)`));
   }
   rows.push(
     plain('config reload', 'Jetson replay', `${ms(management.reload.medianMs)}, p99 ${ms(management.reload.p99Ms)}`, 'collectors unchanged'),
@@ -96,7 +112,9 @@ function configServerRows({ fleets, replicaFleets = {}, registered }) {
     const reach = ['  PUT on each → all have it', subject, ms(result.allReceivedMs), `median device ${ms(result.medianReceivedMs)}; all reported applied: ${ms(result.allAppliedMs)}`];
     const group = ['  one group change → all have it', subject, ms(result.groupAllReceivedMs), `median device ${ms(result.groupMedianReceivedMs)}; PUT on each: ${ms(result.allReceivedMs)}`];
     rows.push(
-      plain('long-polls held at once', subject, number(result.held), `all held ${number(result.holdSeconds, 2)} s after the first; server RSS ${mib(result.serverRssWhileHoldingBytes)}`),
+      plain('long-polls held at once', subject, number(result.held), `all held ${number(result.holdSeconds, 2)} s after the first`),
+      plain('  server RSS holding them', subject, mib(result.serverRssWhileHoldingBytes)),
+      plain('  CPU per idle long-poll', subject, `${number(result.idleCpuMicrosPerPollSecond, 2)} µs/s`, `the server at ${number(result.idleCorePercent, 2)} % of a core over ${number(result.idleSeconds)} s, nothing changing`),
       result.devices >= 1000 ? judged(...reach, TARGETS.configReachMs, result.allReceivedMs) : plain(...reach),
       result.devices >= 1000 ? judged(...group, TARGETS.groupReachMs, result.groupAllReceivedMs) : plain(...group),
     );

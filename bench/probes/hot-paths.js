@@ -10,8 +10,8 @@ const { Agent } = require('node:http');
 const { join } = require('node:path');
 const { serve } = require('@edge-metrics/core');
 const { expectStatus } = require('../lib/http');
-const { openExporter, cycleAndRender, yieldToEventLoop } = require('./in-process');
-const { timeBatches, timeRuns } = require('./timing');
+const { openExporter, cycle, cycleAndRender, yieldToEventLoop } = require('./in-process');
+const { cpuMicrosPerRun, timeBatches, timeRuns } = require('./timing');
 
 const REPO = join(__dirname, '..', '..');
 const { parseTegrastatsLine } = require(join(REPO, 'plugins', 'jetson', 'dist', 'tegrastats'));
@@ -29,9 +29,10 @@ function parsing(trace) {
 async function cycles(configPath) {
   const exporter = await openExporter(configPath, process.cwd());
   try {
-    const cycle = await timeRuns(() => exporter.cycle(), { between: yieldToEventLoop });
+    const cycleTimes = await timeRuns(() => cycle(exporter), { between: yieldToEventLoop });
     const cycleWithRender = await timeRuns(() => cycleAndRender(exporter), { between: yieldToEventLoop });
-    return { cycle, render: { medianMs: cycleWithRender.medianMs - cycle.medianMs }, cycleWithRender };
+    const cpu = await cpuMicrosPerRun(() => cycle(exporter), { between: yieldToEventLoop });
+    return { cycle: cycleTimes, render: { medianMs: cycleWithRender.medianMs - cycleTimes.medianMs }, cycleWithRender, cpuMicros: cpu.cpuMicros };
   } finally {
     await exporter.stop();
   }
@@ -67,7 +68,9 @@ async function management(configPath) {
 
 async function main() {
   const { trace, configs } = JSON.parse(process.argv[2]);
-  const results = { parsing: parsing(trace), cycles: {} };
+  // The floor: a loop turn that does nothing, measured as the cycles are.
+  const bareLoop = await cpuMicrosPerRun(() => undefined, { between: yieldToEventLoop, minRuns: 10_000 });
+  const results = { parsing: parsing(trace), bareLoopCpuMicros: bareLoop.cpuMicros, cycles: {} };
   for (const [name, path] of Object.entries(configs)) results.cycles[name] = await cycles(path);
   results.management = await management(configs.jetson);
   process.stdout.write(JSON.stringify(results) + '\n');

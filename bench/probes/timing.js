@@ -41,4 +41,26 @@ function timeBatches(operation, { batch = 10_000, batches = 9, warmupBatches = 2
   return { batch, batches, medianNs: percentile(perRunNs, 0.5) };
 }
 
-module.exports = { timeRuns, timeBatches };
+/**
+ * CPU time (user + system, this process) per run of `operation`, `between` included, after `warmup` runs: at least
+ * `minRuns` runs and until `budgetMs` has passed. Beside wall time, a figure that other load on the machine does
+ * not inflate as much.
+ */
+async function cpuMicrosPerRun(operation, { warmup = 10, minRuns = 20, budgetMs = 1500, between } = {}) {
+  for (let run = 0; run < warmup; run++) {
+    await operation(run);
+    if (between) await between();
+  }
+  const deadline = performance.now() + budgetMs;
+  const started = process.cpuUsage();
+  let runs = 0;
+  while (runs < minRuns || performance.now() < deadline) {
+    await operation(runs);
+    if (between) await between();
+    runs++;
+  }
+  const used = process.cpuUsage(started);
+  return { runs, cpuMicros: (used.user + used.system) / runs };
+}
+
+module.exports = { timeRuns, timeBatches, cpuMicrosPerRun };

@@ -16,7 +16,7 @@ const { Agent } = require('node:http');
 const { join } = require('node:path');
 const { expectStatus } = require('../lib/http');
 const { startProcess } = require('../lib/processes');
-const { memory } = require('../lib/proc-stats');
+const { cpuSeconds, memory } = require('../lib/proc-stats');
 const { median } = require('../lib/stats');
 const { REPO } = require('../lib/subjects');
 
@@ -113,6 +113,12 @@ async function fleet(deviceCount, { workDir, options, log }) {
     }
     const holdSeconds = (performance.now() - holdStartedAt) / 1000;
     const { rssBytes } = memory(server.pid);
+    // The server holding every long-poll and nothing else happening: what each held poll costs it.
+    const cpuBefore = cpuSeconds(server.pid);
+    const idleStartedAt = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, options.pollIdleSeconds * 1000));
+    const idleSeconds = (performance.now() - idleStartedAt) / 1000;
+    const idleCpuSeconds = cpuSeconds(server.pid) - cpuBefore;
 
     changeStartedAt = performance.now();
     const puts = inPool(devices, options.putConcurrency, (device) =>
@@ -133,6 +139,9 @@ async function fleet(deviceCount, { workDir, options, log }) {
       held,
       holdSeconds,
       serverRssWhileHoldingBytes: rssBytes,
+      idleSeconds,
+      idleCorePercent: (idleCpuSeconds / idleSeconds) * 100,
+      idleCpuMicrosPerPollSecond: (idleCpuSeconds * 1e6) / idleSeconds / deviceCount,
       putsDoneMs,
       allReceivedMs: Math.max(...received),
       medianReceivedMs: median(received),

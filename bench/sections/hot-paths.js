@@ -5,7 +5,7 @@ const { join } = require('node:path');
 const { runJsonScript } = require('../lib/processes');
 const { JETSON_REPLAY, REPO, writeConfig } = require('../lib/subjects');
 
-const SUBJECTS = ['jetson', 'synthetic100', 'synthetic1000', 'synthetic10000'];
+const SUBJECTS = ['jetson', 'host', 'synthetic100', 'synthetic1000', 'synthetic10000'];
 
 async function hotPaths({ subjects, workDir, options, log }) {
   const configs = {};

@@ -1,10 +1,13 @@
 'use strict';
 // Scrape cost: requests/s and latency of GET /metrics under concurrent load, for our exporter on each subject,
 // for a bare node:http server answering with the very bytes the exporter served (the limit for Node itself),
-// and for Debian's node_exporter (which gathers on every scrape), measured at the start and at the end.
+// and for Debian's node_exporter (which gathers on every scrape), measured at the start and at the end. Ours and
+// the bare server are loaded twice: plain, and with `Accept-Encoding: gzip` as Prometheus asks (the bare server then
+// sends the very gzip bytes our exporter sent).
 
 const { countSeries, waitForExposition } = require('../lib/exposition');
 const { load } = require('../lib/load');
+const { request } = require('../lib/http');
 const { ensureNodeExporter, startBareServer, startNodeExporter } = require('../lib/peers');
 const { memory } = require('../lib/proc-stats');
 const { startExporter, writeConfig } = require('../lib/subjects');
@@ -12,10 +15,12 @@ const { median } = require('../lib/stats');
 
 const SUBJECTS = ['jetson', 'host', 'synthetic100', 'synthetic1000', 'synthetic10000'];
 
+const GZIP = { 'accept-encoding': 'gzip' };
+
 /** A warm-up run first (connections opened, code compiled), then the measured run. */
-async function measure(url, options) {
-  await load(url, { connections: options.connections, seconds: options.warmupSeconds });
-  return load(url, { connections: options.connections, seconds: options.loadSeconds });
+async function measure(url, options, headers = {}) {
+  await load(url, { connections: options.connections, seconds: options.warmupSeconds, headers });
+  return load(url, { connections: options.connections, seconds: options.loadSeconds, headers });
 }
 
 function describeLoad(name, result, series) {
@@ -38,28 +43,37 @@ async function nodeExporterRun(options, log, when) {
 async function subjectRun(name, subject, { workDir, options, log }) {
   const exporter = await startExporter(await writeConfig(subject, `scrape-${name}`, workDir), { cwd: subject.cwd, name, nodeArgs: options.nodeArgs });
   let ours;
+  let oursGzip;
   let served;
+  let servedGzip;
   try {
     ({ response: served } = await waitForExposition(exporter.metricsUrl, { marker: subject.ready }));
+    servedGzip = await request(exporter.metricsUrl, { headers: GZIP, raw: true });
+    if (servedGzip.headers['content-encoding'] !== 'gzip') throw new Error(`${exporter.metricsUrl} did not answer Accept-Encoding: gzip with gzip`);
     const before = memory(exporter.pid);
     const result = await measure(exporter.metricsUrl, options);
     const after = memory(exporter.pid);
     ours = { ...result, rssBeforeBytes: before.rssBytes, rssAfterBytes: after.rssBytes, peakRssBytes: after.peakRssBytes };
+    oursGzip = await measure(exporter.metricsUrl, options, GZIP);
   } finally {
     await exporter.stop();
   }
   const { body } = served;
   const series = countSeries(body);
   log(describeLoad(`scrape ${subject.label}`, ours, series));
-  const bareServer = await startBareServer(body, served.headers['content-type'], workDir, name);
+  log(describeLoad(`scrape ${subject.label}, gzip`, oursGzip, series));
+  const bareServer = await startBareServer(body, served.headers['content-type'], servedGzip.body, workDir, name);
   let bare;
+  let bareGzip;
   try {
     bare = await measure(bareServer.metricsUrl, options);
+    bareGzip = await measure(bareServer.metricsUrl, options, GZIP);
   } finally {
     await bareServer.stop();
   }
   log(describeLoad(`scrape bare node:http, same bytes`, bare, series));
-  return { label: subject.label, series, bytes: Buffer.byteLength(body), ours, bare };
+  log(describeLoad(`scrape bare node:http, same gzip bytes`, bareGzip, series));
+  return { label: subject.label, series, bytes: Buffer.byteLength(body), gzipBytes: servedGzip.body.length, ours, oursGzip, bare, bareGzip };
 }
 
 async function scrape(context) {
@@ -82,6 +96,7 @@ async function scrape(context) {
     result.perScrapeVsNodeExporter = result.ours.requestsPerSecond / nodeExporter.requestsPerSecond;
     result.perSeriesVsNodeExporter = (result.ours.requestsPerSecond * result.series) / (nodeExporter.requestsPerSecond * nodeExporter.series);
     result.vsBare = result.ours.requestsPerSecond / result.bare.requestsPerSecond;
+    result.gzipVsBare = result.oursGzip.requestsPerSecond / result.bareGzip.requestsPerSecond;
   }
   return { nodeExporter, subjects: results };
 }

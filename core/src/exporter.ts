@@ -3,7 +3,7 @@ import { ConfigFile } from './config/file';
 import type { ConfigSource } from './config/load';
 import type { ExporterConfig } from './config/schema';
 import type { createLogger } from './logger';
-import type { ExpositionFormat } from './metrics/exposition';
+import type { ContentEncoding, ExpositionFormat } from './metrics/exposition';
 import { SelfMetrics } from './metrics/self-metrics';
 import { PushManager } from './push/manager';
 import { CollectionRuntime, type CycleListener } from './runtime/collection-runtime';
@@ -58,8 +58,7 @@ export class Exporter {
     const configFile = new ConfigFile(choice.configPath);
     configFile.noteApplied(choice.localText);
     const controllerSettings = { cwd, env, readOnly, ports, ...(settings.installDir ? { installDir: settings.installDir } : {}) };
-    const push = new PushManager(self, logger, env);
-    runtime.onCycle((cycle) => push.append(cycle.families, cycle.timestampMs));
+    const push = new PushManager(self, logger, env, (listener) => runtime.onCycle(listener));
     const controller = new ConfigController(config, choice.source, choice.catalog, choice.localOnly, configFile, runtime, push, controllerSettings, self, logger);
     // Read-only (`--once`) uses the server's config but keeps no sync going and writes nothing.
     if (server && !readOnly) {
@@ -131,13 +130,13 @@ export class Exporter {
   }
 
   /** The exposition of the last cycle: what a scrape returns. */
-  metricsText(format: ExpositionFormat): string {
+  metricsText(format: ExpositionFormat): Promise<string> {
     return this.runtime.metricsText(format);
   }
 
-  /** The same, as the bytes a scrape sends. */
-  metricsBytes(format: ExpositionFormat): Buffer {
-    return this.runtime.metricsBytes(format);
+  /** The same, as the bytes a scrape sends, gzip-compressed when asked. */
+  metricsBytes(format: ExpositionFormat, encoding: ContentEncoding = 'identity'): Promise<Buffer> {
+    return this.runtime.metricsBytes(format, encoding);
   }
 
   /** For `--once`: see CollectionRuntime.collectOnce. */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,14 @@ describe('Exporter', () => {
         'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good'),
         'edge-collector-flaky': pluginSource('edge-collector-flaky', 'flaky', 'flaky', "throw new Error('sensor at 0x40 did not answer');"),
         'edge-collector-hangs': pluginSource('edge-collector-hangs', 'hangs', 'hangs', 'return new Promise(() => {});'),
+        'edge-collector-wobbly': pluginSource('edge-collector-wobbly', 'wobbly', 'wobbly', "if (calls >= 2) throw new Error('gone'); return [];"),
+        // Its second collect() leaves a mark beside its index.js, then holds the cycle for a second.
+        'edge-collector-slow': pluginSource(
+          'edge-collector-slow',
+          'slow',
+          'slow',
+          "if (calls === 2) { require('fs').writeFileSync(require('path').join(__dirname, 'second-cycle'), ''); return new Promise((resolve) => setTimeout(() => resolve([]), 1000)); } return [];",
+        ),
         'edge-collector-sloppy': pluginSource(
           'edge-collector-sloppy',
           'sloppy',
@@ -44,6 +53,17 @@ describe('Exporter', () => {
   const text = () => exporter!.metricsText('prometheus');
   const labels = (extra = '') => `device_type="good",hostname="${hostname()}"${extra}`;
 
+  test('a scrape during a cycle reads the self-metrics of the last published cycle, not those of the running one', async () => {
+    await start('device_type: wobbly\ninterval: 2\ncollectors:\n  - type: slow\n');
+    // The second cycle has recorded wobbly's failure and is held by slow: nothing read the first cycle's exposition.
+    await waitFor(() => existsSync(join(sandbox.installDir, 'edge-collector-slow', 'second-cycle')), 'the second cycle');
+    const during = await text();
+    const wobbly = `device_type="wobbly",hostname="${hostname()}",collector="wobbly"`;
+    expect(seriesValue(during, `edge_collector_up{${wobbly}}`)).toBe(1);
+    expect(seriesValue(during, `edge_collector_errors_total{${wobbly}}`)).toBe(0);
+    await waitFor(async () => seriesValue(await text(), `edge_collector_errors_total{${wobbly}}`) === 1, 'the second cycle published');
+  });
+
   test('a throwing and a hanging collector are isolated: the good one is served, the others reported down, each failure logged once', async () => {
     await start(`device_type: good
 interval: 0.2
@@ -52,12 +72,12 @@ collectors:
   - type: flaky
   - type: hangs
 `);
-    await waitFor(() => (seriesValue(text(), `edge_collector_errors_total{${labels(',collector="hangs"')}}`) ?? 0) >= 2, 'the hanging collector to time out twice');
-    expect(seriesValue(text(), `good_power_watts{${labels(',sensor="main"')}}`)).toBe(1.5);
-    expect(seriesValue(text(), `edge_collector_up{${labels(',collector="good"')}}`)).toBe(1);
-    expect(seriesValue(text(), `edge_collector_up{${labels(',collector="flaky"')}}`)).toBe(0);
-    expect(seriesValue(text(), `edge_collector_up{${labels(',collector="hangs"')}}`)).toBe(0);
-    expect(seriesValue(text(), `edge_collector_errors_total{${labels(',collector="flaky"')}}`)).toBeGreaterThanOrEqual(2);
+    await waitFor(async () => (seriesValue(await text(), `edge_collector_errors_total{${labels(',collector="hangs"')}}`) ?? 0) >= 2, 'the hanging collector to time out twice');
+    expect(seriesValue(await text(), `good_power_watts{${labels(',sensor="main"')}}`)).toBe(1.5);
+    expect(seriesValue(await text(), `edge_collector_up{${labels(',collector="good"')}}`)).toBe(1);
+    expect(seriesValue(await text(), `edge_collector_up{${labels(',collector="flaky"')}}`)).toBe(0);
+    expect(seriesValue(await text(), `edge_collector_up{${labels(',collector="hangs"')}}`)).toBe(0);
+    expect(seriesValue(await text(), `edge_collector_errors_total{${labels(',collector="flaky"')}}`)).toBeGreaterThanOrEqual(2);
     expect(log.lines.filter((line) => line.includes('sensor at 0x40 did not answer'))).toEqual([
       'error: collector flaky (edge-collector-flaky) failed: sensor at 0x40 did not answer',
     ]);
@@ -72,11 +92,11 @@ new_metrics_default: true
 collectors:
   - type: sloppy
 `);
-    await waitFor(() => (seriesValue(text(), `edge_collector_dropped_samples_total{${labels(',collector="sloppy"')}}`) ?? 0) >= 6, 'two cycles of dropped samples');
-    expect(seriesValue(text(), `sloppy_power_watts{${labels(',sensor="a"')}}`)).toBe(2);
-    expect(text()).not.toContain('undeclared_thing');
-    expect(text()).not.toContain('sensor="b"');
-    expect(text().split('\n').filter((line) => line.startsWith('good_power_watts'))).toEqual([`good_power_watts{${labels(',sensor="main"')}} 1.5`]);
+    await waitFor(async () => (seriesValue(await text(), `edge_collector_dropped_samples_total{${labels(',collector="sloppy"')}}`) ?? 0) >= 6, 'two cycles of dropped samples');
+    expect(seriesValue(await text(), `sloppy_power_watts{${labels(',sensor="a"')}}`)).toBe(2);
+    expect(await text()).not.toContain('undeclared_thing');
+    expect(await text()).not.toContain('sensor="b"');
+    expect((await text()).split('\n').filter((line) => line.startsWith('good_power_watts'))).toEqual([`good_power_watts{${labels(',sensor="main"')}} 1.5`]);
     expect(log.lines.filter((line) => line.includes('undeclared_thing'))).toEqual([
       "warn: collector sloppy: 'undeclared_thing' matches no metric family of the manifest; sample dropped",
     ]);
@@ -91,15 +111,15 @@ labels:
 metrics:
   good_power_watts: false
 `);
-    await waitFor(async () => parse(await readFile(configPath, 'utf8')).metrics.energy_joules_total === undefined && text().includes('edge_collector_up'), 'a first cycle');
-    expect(text()).not.toContain('good_power_watts{');
+    await waitFor(async () => parse(await readFile(configPath, 'utf8')).metrics.energy_joules_total === undefined && (await text()).includes('edge_collector_up'), 'a first cycle');
+    expect(await text()).not.toContain('good_power_watts{');
     await exporter!.setMetrics({ good_power_watts: true });
     const file = await readFile(configPath, 'utf8');
     expect(file).toContain('# my exporter');
     expect(file).toContain('device_type: good   # the device');
     expect(parse(file).metrics).toEqual({ good_power_watts: true });
-    await waitFor(() => text().includes('good_power_watts{'), 'the enabled metric to be served');
-    expect(seriesValue(text(), `good_power_watts{${labels(',site="lab",sensor="main"')}}`)).toBe(1.5);
+    await waitFor(async () => (await text()).includes('good_power_watts{'), 'the enabled metric to be served');
+    expect(seriesValue(await text(), `good_power_watts{${labels(',site="lab",sensor="main"')}}`)).toBe(1.5);
     expect(exporter!.listMetrics()).toEqual({ metrics: { good_power_watts: true }, device_type: 'good', source: 'local', disabled: 0 });
   });
 
@@ -110,21 +130,21 @@ metrics:
     await waitFor(async () => parse(await readFile(configPath, 'utf8')).metrics, 'the discovered metrics in the file');
     expect(parse(await readFile(configPath, 'utf8')).metrics).toEqual({ rails_rail_vdd_in_watts: false, rails_rail_vdd_gpu_watts: false });
     expect(log.lines).toContain('info: discovered 2 new metrics (disabled): rails_rail_vdd_in_watts, rails_rail_vdd_gpu_watts');
-    expect(text()).not.toContain('rails_rail_vdd_in_watts{');
+    expect(await text()).not.toContain('rails_rail_vdd_in_watts{');
   });
 
   test('hot reload: a valid edit applies without a restart; an invalid edit is reported and the last good config stays', async () => {
     await start('device_type: good\ninterval: 0.2\nnew_metrics_default: true\nlabels:\n  site: lab\n');
-    await waitFor(() => text().includes('site="lab"'), 'the first cycle');
+    await waitFor(async () => (await text()).includes('site="lab"'), 'the first cycle');
     await writeFile(configPath, 'device_type: good\ninterval: 0.2\nnew_metrics_default: true\nlabels:\n  site: field\n');
-    await waitFor(() => text().includes('site="field"'), 'the edited label to be served');
-    expect(seriesValue(text(), `edge_config_reloads_total{${labels(',site="field",result="success"')}}`)).toBe(1);
+    await waitFor(async () => (await text()).includes('site="field"'), 'the edited label to be served');
+    expect(seriesValue(await text(), `edge_config_reloads_total{${labels(',site="field",result="success"')}}`)).toBe(1);
 
     await writeFile(configPath, 'device_type: good\ninterval: [\n');
     await waitFor(() => log.lines.some((line) => line.startsWith('error: config reload failed')), 'the failed reload to be logged');
-    await waitFor(() => seriesValue(text(), `edge_config_reloads_total{${labels(',site="field",result="failure"')}}`) === 1, 'the failure count');
+    await waitFor(async () => seriesValue(await text(), `edge_config_reloads_total{${labels(',site="field",result="failure"')}}`) === 1, 'the failure count');
     expect(exporter!.currentConfig.labels).toEqual({ site: 'field' });
-    expect(text()).toContain('good_power_watts{');
+    expect(await text()).toContain('good_power_watts{');
   });
 
   test('a broken file fixed back to the config in force is logged as valid again', async () => {
@@ -170,7 +190,7 @@ metrics:
     expect(times[0]).toBeGreaterThanOrEqual(before);
     expect(times.every((time, index) => index === 0 || time > times[index - 1]!)).toBe(true);
     expect(log.lines).toEqual(expect.arrayContaining(['error: cycle listener failed: listener broke', 'error: cycle listener failed: async listener broke']));
-    expect(text()).toContain('good_power_watts{');
+    expect(await text()).toContain('good_power_watts{');
 
     unsubscribe();
     const seen = cycles.length;
@@ -189,12 +209,12 @@ metrics:
 
   test('a reload that changes the device type swaps the collectors; the old ones are stopped', async () => {
     await start('device_type: good\ninterval: 0.2\nnew_metrics_default: true\n');
-    await waitFor(() => text().includes('good_power_watts{'), 'the good collector');
+    await waitFor(async () => (await text()).includes('good_power_watts{'), 'the good collector');
     await writeFile(configPath, 'device_type: sloppy\ninterval: 0.2\nnew_metrics_default: true\n');
     expect(await exporter!.reload()).toEqual({ ok: true, source: 'local' });
-    await waitFor(() => text().includes('sloppy_power_watts{'), 'the new collector');
+    await waitFor(async () => (await text()).includes('sloppy_power_watts{'), 'the new collector');
     expect(exporter!.collectorNames).toEqual(['sloppy']);
-    expect(text()).not.toContain('collector="good"');
+    expect(await text()).not.toContain('collector="good"');
   });
 
   test('a reload naming a device type nobody serves keeps the running config and says what to install', async () => {

@@ -1,4 +1,4 @@
-import { ExpositionCache, negotiateFormat, render, type ExpositionFamily } from '../src/metrics/exposition';
+import { ExpositionCache, negotiateEncoding, negotiateFormat, render, type ExpositionFamily } from '../src/metrics/exposition';
 
 const families: ExpositionFamily[] = [
   {
@@ -49,14 +49,46 @@ describe('exposition', () => {
     expect(negotiateFormat(accept)).toBe(format);
   });
 
-  test('the cache renders each format once per update', () => {
+  test.each([
+    ['gzip', 'gzip'],
+    ['deflate, GZIP;q=0.5', 'gzip'],
+    ['*', 'gzip'],
+    ['gzip;q=0, identity', 'identity'],
+    ['deflate', 'identity'],
+    [undefined, 'identity'],
+  ] as const)('Accept-Encoding %s → %s', (acceptEncoding, encoding) => {
+    expect(negotiateEncoding(acceptEncoding)).toBe(encoding);
+  });
+
+  test('the cache renders each format once per update', async () => {
     const cache = new ExpositionCache();
-    expect(cache.text('prometheus')).toBe('');
+    expect(await cache.text('prometheus')).toBe('');
     cache.update(families.slice(0, 1));
-    const first = cache.text('prometheus');
-    expect(cache.text('prometheus')).toBe(first);
+    const first = await cache.bytes('prometheus');
+    expect(await cache.bytes('prometheus')).toBe(first);
     cache.update(families.slice(1, 2));
-    expect(cache.text('prometheus')).toContain('energy_joules_total');
-    expect(cache.text('prometheus')).not.toContain('power_total_watts');
+    expect(await cache.text('prometheus')).toContain('energy_joules_total');
+    expect(await cache.text('prometheus')).not.toContain('power_total_watts');
+  });
+
+  test('late families are gathered once, on the first read after an update, and not at all without one', async () => {
+    let gathered = 0;
+    const late = (value: number) => async () => {
+      gathered++;
+      return [{ name: 'late_value', help: 'late', type: 'gauge' as const, samples: [{ name: 'late_value', labels: [], value }] }];
+    };
+    const cache = new ExpositionCache();
+    cache.update(families.slice(0, 1), late(1));
+    cache.update(families.slice(0, 1), late(2));
+    expect(gathered).toBe(0);
+    const reads = [cache.text('prometheus'), cache.text('openmetrics'), cache.bytes('prometheus', 'gzip')];
+    // An update while those reads wait: they still answer with the cycle they started on.
+    cache.update(families.slice(1, 2), late(3));
+    const [prometheus, openMetrics] = await Promise.all(reads);
+    expect(gathered).toBe(1);
+    expect(prometheus).toMatch(/^# HELP power_total_watts .*\npower_total_watts\{.*\n# HELP late_value late\n# TYPE late_value gauge\nlate_value 2\n$/s);
+    expect(openMetrics).toContain('late_value 2\n# EOF\n');
+    expect(await cache.text('prometheus')).toContain('late_value 3\n');
+    expect(gathered).toBe(2);
   });
 });

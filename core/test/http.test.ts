@@ -1,10 +1,26 @@
+import { createServer as createHttpServer, get, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer } from 'node:net';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Exporter } from '../src/exporter';
+import { answerScrape } from '../src/http/scrape';
 import { serve, type Listening } from '../src/http/server';
-import { exporterSandbox, memoryLogger, pluginSource, waitFor, type ExporterSandbox } from './helpers';
+import { ExpositionCache } from '../src/metrics/exposition';
+import { ExporterProcess, exporterSandbox, memoryLogger, pluginSource, tempDir, waitFor, type ExporterSandbox } from './helpers';
+
+/** A GET whose body is kept as sent (fetch would decompress it). */
+function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    }).on('error', reject);
+  });
+}
 
 /** A port that was free a moment ago (bound to 0, read, released). */
 function freePort(): Promise<number> {
@@ -49,7 +65,7 @@ describe('HTTP routes', () => {
     beforeEach(async () => {
       const [port, reloadPort] = [await freePort(), await freePort()];
       await start(`device_type: good\ninterval: 0.2\nport: ${port}\nreload_port: ${reloadPort}\nlisten_address: 127.0.0.1\nmetrics:\n  good_power_watts: true\n`);
-      await waitFor(() => exporter.metricsText('prometheus').includes('good_power_watts{'), 'a first cycle');
+      await waitFor(async () => (await exporter.metricsText('prometheus')).includes('good_power_watts{'), 'a first cycle');
     });
 
     test('GET /metrics serves the text format, or OpenMetrics when asked; /healthz answers', async () => {
@@ -189,5 +205,90 @@ describe('HTTP routes', () => {
       message: "cannot listen on 192.0.2.1:9188 ('port'): listen EADDRNOTAVAIL: address not available 192.0.2.1:9188",
     });
     await exporter.stop();
+  });
+
+  describe('gzip', () => {
+    test('GET /metrics with Accept-Encoding: gzip sends the same exposition compressed, in either format', async () => {
+      // A long interval: every request below reads the exposition of the one cycle.
+      await start('device_type: good\ninterval: 600\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\nmetrics:\n  good_power_watts: true\n');
+      await waitFor(async () => (await exporter.metricsText('prometheus')).includes('good_power_watts{'), 'a first cycle');
+      for (const accept of ['text/plain;version=0.0.4', 'application/openmetrics-text;version=1.0.0']) {
+        const plain = await rawGet(metricsUrl('/metrics'), { accept });
+        expect(plain.headers['content-encoding']).toBeUndefined();
+        expect(plain.headers.vary).toBe('Accept-Encoding');
+        const compressed = await rawGet(metricsUrl('/metrics'), { accept, 'accept-encoding': 'gzip' });
+        expect(compressed.status).toBe(200);
+        expect(compressed.headers['content-encoding']).toBe('gzip');
+        expect(compressed.headers.vary).toBe('Accept-Encoding');
+        expect(compressed.headers['content-type']).toBe(plain.headers['content-type']);
+        expect(Number(compressed.headers['content-length'])).toBe(compressed.body.length);
+        expect(compressed.body.length).toBeLessThan(plain.body.length);
+        expect(gunzipSync(compressed.body).toString('utf8')).toBe(plain.body.toString('utf8'));
+      }
+    });
+
+    test('the bytes are compressed once per cycle, on the first scrape that takes gzip, and never without one', async () => {
+      let compressions = 0;
+      const cache = new ExpositionCache((bytes) => {
+        compressions++;
+        return gzipSync(bytes);
+      });
+      const family = (value: number) => [{ name: 'x_watts', help: 'x', type: 'gauge' as const, samples: [{ name: 'x_watts', labels: [], value }] }];
+      const server: Server = createHttpServer((request, response) => {
+        if (!answerScrape(request, response, { metricsBytes: (format, encoding) => cache.bytes(format, encoding), logger: log.logger })) response.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics`;
+      try {
+        cache.update(family(1));
+        await rawGet(url);
+        await rawGet(url, { 'accept-encoding': 'gzip;q=0, identity' });
+        expect(compressions).toBe(0);
+        for (let scrape = 0; scrape < 3; scrape++) {
+          expect(gunzipSync((await rawGet(url, { 'accept-encoding': 'gzip, deflate' })).body).toString()).toContain('x_watts 1\n');
+        }
+        expect(compressions).toBe(1);
+        cache.update(family(2));
+        for (let scrape = 0; scrape < 3; scrape++) {
+          expect(gunzipSync((await rawGet(url, { 'accept-encoding': 'gzip' })).body).toString()).toContain('x_watts 2\n');
+        }
+        expect(compressions).toBe(2);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+  });
+
+  test('modules load on first use: zlib on the first gzip scrape, express on the first other request; cosmiconfig, crypto and prom-client\'s index never here', async () => {
+    const dir = await tempDir();
+    // Preloaded into the exporter's process: says on stderr when one of the watched modules is first required.
+    const preload = join(dir.path, 'watch-loads.js');
+    await writeFile(
+      preload,
+      `const Module = require('node:module');
+const load = Module._load;
+const watched = new Set(['express', 'cosmiconfig', 'node:zlib', 'node:crypto', 'prom-client']);
+Module._load = function (request, ...rest) {
+  if (watched.delete(request)) process.stderr.write('loaded ' + request + '\\n');
+  return load.call(this, request, ...rest);
+};
+`,
+    );
+    await writeFile(join(dir.path, 'config.yaml'), 'device_type: host\ninterval: 0.2\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\n');
+    const exporter = new ExporterProcess(dir.path, [], { NODE_OPTIONS: `--require ${preload}` });
+    try {
+      const { metrics } = await exporter.urls();
+      const loaded = () => exporter.log.match(/^loaded \S+$/gm) ?? [];
+      expect((await rawGet(`${metrics}/metrics`)).status).toBe(200);
+      expect(loaded()).toEqual([]);
+      expect((await rawGet(`${metrics}/metrics`, { 'accept-encoding': 'gzip' })).headers['content-encoding']).toBe('gzip');
+      expect(loaded()).toEqual(['loaded node:zlib']);
+      expect(await (await fetch(`${metrics}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect(loaded()).toEqual(['loaded node:zlib', 'loaded express']);
+    } finally {
+      exporter.kill();
+      await exporter.exited;
+      await dir.cleanup();
+    }
   });
 });

@@ -91,7 +91,7 @@ describe('the management API on generated requests', () => {
     sandbox = await exporterSandbox({ 'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good') }, log.logger);
     configPath = sandbox.configPath;
     ({ exporter, listening } = await sandbox.serve(`device_type: good\ninterval: 0.1\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\nmanagement_token: ${TOKEN}\nmetrics:\n  good_power_watts: true\n`));
-    await waitFor(() => exporter.metricsText('prometheus').includes('good_power_watts{'), 'a first cycle');
+    await waitFor(async () => (await exporter.metricsText('prometheus')).includes('good_power_watts{'), 'a first cycle');
   });
 
   afterAll(() => sandbox.stop());

@@ -69,10 +69,13 @@ afterEach(async () => {
   await cleanup();
 });
 
+/** Tests hand cycles to `append` themselves: no runtime to listen to. */
+const noRuntime = () => () => undefined;
+
 /** A push manager for one receiver at `url`, from a config as written in config.yaml. */
 async function pushTo(url: string, entry: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<PushManager> {
   const config = parseConfig({ device_id: 'orin-01', remote_write: [{ url, name: 'central', timeout: 2, ...entry, queue: { batch_send_deadline: '10ms', ...(entry.queue as object) } }] }, 'test');
-  manager = new PushManager(self, log.logger, env);
+  manager = new PushManager(self, log.logger, env, noRuntime);
   await manager.configure(manager.plan(config, join(dir, 'config.yaml')));
   return manager;
 }
@@ -196,7 +199,7 @@ test('what was queued while the receiver was away is sent when it is back, after
 });
 
 test('by default the queue is beside the config file, in a folder named by the URL; two receivers may not share one', () => {
-  const plan = (remote_write: unknown[]) => new PushManager(new SelfMetrics(), log.logger, {}).plan(parseConfig({ remote_write }, 'test'), join(dir, 'config.yaml'));
+  const plan = (remote_write: unknown[]) => new PushManager(new SelfMetrics(), log.logger, {}, noRuntime).plan(parseConfig({ remote_write }, 'test'), join(dir, 'config.yaml'));
   const [a, b] = plan([{ url: 'http://a:8428/api/v1/write' }, { url: 'http://b:8428/api/v1/write' }]).receivers;
   expect(a!.queueDir.startsWith(join(dir, '.remote-write'))).toBe(true);
   expect(a!.queueDir).not.toBe(b!.queueDir);
@@ -257,7 +260,7 @@ describe('in the exporter', () => {
     const pushed = samplesOf(server.acknowledged).find((series) => series.labels.__name__ === 'good_power_watts')!;
     expect(pushed.labels).toMatchObject({ device_type: 'good', instance: 'orin-07', job: 'edge-power', sensor: 'main' });
     expect(pushed.samples[0]!.value).toBe(1.5);
-    await waitFor(() => text().includes('edge_remote_write_samples_sent_total{'), 'the push self-metrics');
+    await waitFor(async () => (await text()).includes('edge_remote_write_samples_sent_total{'), 'the push self-metrics');
 
     await writeFile(sandbox.configPath, `${base}${entry}    bearer_token_file: missing-token\n`);
     await waitFor(() => log.lines.some((line) => line.includes('remote_write[0].bearer_token_file: cannot read')), 'the refused reload');
@@ -265,7 +268,7 @@ describe('in the exporter', () => {
     await waitFor(() => server.acknowledged.length > count, 'pushing to go on with the config in force');
 
     await writeFile(sandbox.configPath, base);
-    await waitFor(() => !text().includes('receiver="central"'), 'the receiver and its series gone');
+    await waitFor(async () => !(await text()).includes('receiver="central"'), 'the receiver and its series gone');
     const after = server.requests.length;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(server.requests.length).toBe(after);

@@ -29,7 +29,7 @@ describe('a reload that finds config.yaml empty', () => {
     await writeFile(configPath, 'device_type: good\ninterval: 0.1\nmetrics:\n  good_power_watts: true\n');
     exporter = await Exporter.create({ configPath, cwd: dir.path, env: {}, logger: log.logger, installDir: join(dir.path, 'node_modules') });
     await exporter.start();
-    await waitFor(() => exporter!.metricsText('prometheus').includes('good_power_watts{'), 'a first cycle');
+    await waitFor(async () => (await exporter!.metricsText('prometheus')).includes('good_power_watts{'), 'a first cycle');
 
     await writeFile(configPath, '');
     const result = await exporter.reload();
@@ -40,7 +40,7 @@ describe('a reload that finds config.yaml empty', () => {
     expect(exporter.currentConfig.metrics).toEqual({ good_power_watts: true });
     // A few cycles later: still served, and the file left for the editor to finish.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(exporter.metricsText('prometheus')).toContain('good_power_watts{');
+    expect(await exporter.metricsText('prometheus')).toContain('good_power_watts{');
     expect(await readFile(configPath, 'utf8')).toBe('');
   });
 });

@@ -77,14 +77,14 @@ describe('races around config.yaml', () => {
 
   test('while a reload swaps the collectors, no scrape shows the new collectors with the old labels', async () => {
     const running = await start('device_type: slowa\ninterval: 0.02\nnew_metrics_default: true\noptions:\n  stop_ms: 500\nlabels:\n  generation: a\n');
-    await waitFor(() => running.metricsText('prometheus').includes('slowa_power_watts{'), 'a first cycle');
+    await waitFor(async () => (await running.metricsText('prometheus')).includes('slowa_power_watts{'), 'a first cycle');
     await writeFile(configPath, 'device_type: slowb\ninterval: 0.02\nnew_metrics_default: true\nlabels:\n  generation: b\n');
     const mixed = new Set<string>();
     const reload = running.reload();
     let done = false;
     void reload.then(() => (done = true));
     while (!done) {
-      for (const line of running.metricsText('prometheus').split('\n')) {
+      for (const line of (await running.metricsText('prometheus')).split('\n')) {
         const ownPlugin = /^(slowa|slowb)_power_watts\{/.exec(line)?.[1];
         if (ownPlugin && !line.includes(`device_type="${ownPlugin}"`)) mixed.add(line);
         if (ownPlugin && !line.includes(`generation="${ownPlugin.slice(-1)}"`)) mixed.add(line);

@@ -25,7 +25,7 @@ describe('/metrics under load while the config changes', () => {
     sandbox = await exporterSandbox({ 'edge-collector-good': pluginSource('edge-collector-good', 'good', 'good', rails) }, log.logger);
     configPath = sandbox.configPath;
     ({ exporter, listening } = await sandbox.serve(config(0, true)));
-    await waitFor(() => exporter.metricsText('prometheus').includes('good_rail_a_watts{'), 'a first cycle');
+    await waitFor(async () => (await exporter.metricsText('prometheus')).includes('good_rail_a_watts{'), 'a first cycle');
   });
 
   afterAll(() => sandbox.stop());

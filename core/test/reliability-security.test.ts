@@ -64,7 +64,7 @@ describe('injection and secrets', () => {
     );
     configPath = sandbox.configPath;
     ({ exporter, listening } = await sandbox.serve(stringify({ ...base, collectors: [{ type: 'forger' }] })));
-    await waitFor(() => exporter.metricsText('prometheus').includes('forger_power_watts{'), 'a first cycle');
+    await waitFor(async () => (await exporter.metricsText('prometheus')).includes('forger_power_watts{'), 'a first cycle');
   });
 
   afterAll(() => sandbox.stop());

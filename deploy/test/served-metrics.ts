@@ -77,7 +77,7 @@ export class ServedMetrics {
 async function exposition(exporter: Exporter): Promise<string> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const text = exporter.metricsText('prometheus');
+    const text = await exporter.metricsText('prometheus');
     if (text.includes('\nhost_cpu_usage_percent{')) return text;
     if (Date.now() > deadline) throw new Error(`the exporter served no host metrics within 20 s:\n${text}`);
     await new Promise((resolve) => setTimeout(resolve, 100));

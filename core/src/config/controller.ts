@@ -65,7 +65,7 @@ export class ConfigController implements SyncHost {
     private readonly logger: ReturnType<typeof createLogger>,
   ) {
     self.setConfigSource(source);
-    runtime.onCycle((cycle) => this.discover(cycle.reported));
+    runtime.onReported((reported) => this.discover(reported));
   }
 
   get current(): Readonly<ExporterConfig> {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cosmiconfig, type Loader } from 'cosmiconfig';
+import type { Loader } from 'cosmiconfig';
 import { ExporterError, describeError } from '../errors';
 import { checkConfigSize, ConfigFile } from './file';
 import { parseConfig, type ExporterConfig } from './schema';
@@ -67,7 +67,10 @@ const yamlLoader: Loader = (filepath, content) => {
   return parseYaml(content, filepath);
 };
 
+/** cosmiconfig, loaded only when a search is needed: an exporter with its config.yaml never loads it. */
 function explorer() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  const { cosmiconfig } = require('cosmiconfig') as typeof import('cosmiconfig');
   return cosmiconfig(MODULE_NAME, {
     searchStrategy: 'global',
     // YAML and JSON only: a config the exporter writes back to must be data, not code.

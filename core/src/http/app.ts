@@ -1,40 +1,40 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import type { Exporter } from '../exporter';
 import { describeError } from '../errors';
 import { METRIC_NAME } from '../metric-names';
-import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, negotiateFormat } from '../metrics/exposition';
 import { bearerAuth } from './auth';
 
 export const BODY_LIMIT = '64kb';
 
-/**
- * Answers `GET`/`HEAD /metrics` with the cached exposition of the last cycle (OpenMetrics when asked for), straight
- * on the request, and returns false for any other request. Kept outside express on purpose: the scrape path then
- * sends ready bytes, where express would hash every body to make an ETag.
- */
-export function answerScrape(request: IncomingMessage, response: ServerResponse, exporter: Exporter): boolean {
-  const path = request.url?.split('?', 1)[0];
-  if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
-  const format = negotiateFormat(request.headers.accept);
-  const body = exporter.metricsBytes(format);
-  response.writeHead(200, {
-    'Content-Type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
-    'Content-Length': body.length,
-  });
-  response.end(request.method === 'HEAD' ? undefined : body);
-  return true;
+export interface ExpressApps {
+  /** `/healthz` and the JSON 404 (beside `/metrics`, which `answerScrape` serves). */
+  metrics: Express;
+  /** The management routes: the same app as `metrics` when both share a port. */
+  management: Express;
+}
+
+/** The apps of the metrics port and of the management port (`shared`: one port, one app). */
+export function createApps(exporter: Exporter, shared: boolean): ExpressApps {
+  const metrics = express();
+  metrics.disable('x-powered-by');
+  registerHealthRoute(metrics);
+  const management = shared ? metrics : express();
+  management.disable('x-powered-by');
+  registerManagementRoutes(management, exporter);
+  registerErrorHandlers(metrics);
+  if (!shared) registerErrorHandlers(management);
+  return { metrics, management };
 }
 
 /** `GET /healthz`. */
-export function registerHealthRoute(app: Express): void {
+function registerHealthRoute(app: Express): void {
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });
 }
 
 /** The management routes of the old exporter, with its JSON shapes, behind the optional bearer token. */
-export function registerManagementRoutes(app: Express, exporter: Exporter): void {
+function registerManagementRoutes(app: Express, exporter: Exporter): void {
   const auth = bearerAuth(() => exporter.managementToken);
   const json = express.json({ limit: BODY_LIMIT, type: () => true });
 
@@ -73,7 +73,7 @@ export function registerManagementRoutes(app: Express, exporter: Exporter): void
 }
 
 /** Unknown routes and body errors as JSON `{status: "error", error}`. */
-export function registerErrorHandlers(app: Express): void {
+function registerErrorHandlers(app: Express): void {
   app.use((request, response) => {
     response.status(404).json({ status: 'error', error: `no route ${request.method} ${request.path}` });
   });

@@ -1,11 +1,17 @@
 import { performance } from 'node:perf_hooks';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import Counter from 'prom-client/lib/counter';
+import collectDefaultMetrics from 'prom-client/lib/defaultMetrics';
+import Gauge from 'prom-client/lib/gauge';
+import Registry from 'prom-client/lib/registry';
 import type { ExpositionFamily, ExpositionType } from './exposition';
 import { hasTotalSuffixOnNonCounter } from './promtool-names';
 
 /**
  * The exporter's own metrics (per-collector health, config reloads and source, sync state) and prom-client's
- * process metrics, kept in a private prom-client registry and handed to the renderer once per cycle.
+ * process metrics, kept in a private prom-client registry and gathered for the exposition on its first read after a
+ * cycle (or at the end of the cycle when something listens to every cycle). What a cycle records about its
+ * collections and the event-loop lag is staged and applied when the cycle is published, so that a scrape during the
+ * next cycle still reads the values of the last one.
  */
 export class SelfMetrics {
   private readonly registry = new Registry();
@@ -49,6 +55,8 @@ export class SelfMetrics {
   });
 
   private readonly eventLoopLag: Gauge;
+  /** What the running cycle recorded, applied by `publishCycle`. */
+  private staged: Array<() => void> = [];
 
   constructor() {
     // prom-client's nodejs_eventloop_lag_{min,max,mean,...} come from a monitorEventLoopDelay histogram that it resets
@@ -97,21 +105,41 @@ export class SelfMetrics {
   }
 
   recordCollection(collector: string, ok: boolean, seconds: number): void {
-    this.collectorNames.add(collector);
-    this.collectorUp.set({ collector }, ok ? 1 : 0);
-    this.collectorDuration.set({ collector }, seconds);
-    this.collectorErrors.inc({ collector }, ok ? 0 : 1);
-    this.droppedSamples.inc({ collector }, 0);
+    this.staged.push(() => this.applyCollection(collector, ok ? 1 : 0, ok, seconds));
   }
 
   /** A collection that found no hardware (`NoDataError`): the collector is down, but nothing failed. */
   recordNoData(collector: string, seconds: number): void {
-    this.recordCollection(collector, true, seconds);
-    this.collectorUp.set({ collector }, 0);
+    this.staged.push(() => this.applyCollection(collector, 0, true, seconds));
   }
 
   recordDropped(collector: string, count: number): void {
-    this.droppedSamples.inc({ collector }, count);
+    this.staged.push(() => this.droppedSamples.inc({ collector }, count));
+  }
+
+  /** Measures the event-loop lag for this cycle: how long a callback queued now waits to run. */
+  async measureEventLoopLag(): Promise<void> {
+    const seconds = await eventLoopLagSeconds();
+    this.staged.push(() => this.eventLoopLag.set(seconds));
+  }
+
+  /** Applies what the cycle recorded, as its exposition is published. */
+  publishCycle(): void {
+    for (const apply of this.staged) apply();
+    this.staged = [];
+  }
+
+  /** Forgets what a cycle that will not be published recorded. */
+  discardCycle(): void {
+    this.staged = [];
+  }
+
+  private applyCollection(collector: string, up: number, ok: boolean, seconds: number): void {
+    this.collectorNames.add(collector);
+    this.collectorUp.set({ collector }, up);
+    this.collectorDuration.set({ collector }, seconds);
+    this.collectorErrors.inc({ collector }, ok ? 0 : 1);
+    this.droppedSamples.inc({ collector }, 0);
   }
 
   /** Forgets the series of collectors that a reload removed. */
@@ -127,7 +155,6 @@ export class SelfMetrics {
 
   /** The current values as exposition families, `labels` first on every sample. */
   async families(labels: ReadonlyArray<readonly [string, string]>): Promise<ExpositionFamily[]> {
-    this.eventLoopLag.set(await eventLoopLagSeconds());
     const metrics = await this.registry.getMetricsAsJSON();
     return metrics
       .map((metric) => ({ ...metric, type: String(metric.type) as ExpositionType }))

@@ -3,10 +3,10 @@ import { describeError } from '../errors';
 import type { ExpositionFamily } from '../metrics/exposition';
 import type { SelfMetrics } from '../metrics/self-metrics';
 import type { Logger } from '../plugin-api';
+import type { CycleListener } from '../runtime/collection-runtime';
 import { withTimeout } from '../timeout';
-import { compressBlock, encodeCycle } from './encode';
-import { PushMetrics } from './metrics';
-import { Sender } from './sender';
+import type { PushMetrics } from './metrics';
+import type { Sender } from './sender';
 import { resolveReceivers, type ReceiverSettings } from './settings';
 
 /**
@@ -26,18 +26,32 @@ export interface PushPlan {
  * The push path beside `/metrics`: one sender (and on-disk queue) per `remote_write:` receiver. Each cycle's samples
  * are encoded once and appended to every queue; a reload starts, stops and restarts only the receivers it changed.
  */
+/**
+ * What pushing needs beyond checking a config: loaded with the first receiver, so that a scrape-only exporter never
+ * loads protobufjs, snappyjs or node:https.
+ */
+interface PushParts {
+  encode: typeof import('./encode');
+  Sender: typeof Sender;
+  metrics: PushMetrics;
+}
+
 export class PushManager {
-  private readonly metrics: PushMetrics;
+  private loaded: PushParts | undefined;
   private readonly senders = new Map<string, { sender: Sender; key: string }>();
   private identity: Array<[string, string]> = [];
+  private unsubscribe: (() => void) | undefined;
 
+  /**
+   * `subscribe` adds a listener of every collection cycle and returns its removal: the manager listens only while it
+   * has receivers, since a cycle listener makes the self-metrics be gathered every cycle rather than on a scrape.
+   */
   constructor(
-    self: SelfMetrics,
+    private readonly self: SelfMetrics,
     private readonly logger: Logger,
     private readonly env: NodeJS.ProcessEnv,
-  ) {
-    this.metrics = self.register((registry) => new PushMetrics(registry));
-  }
+    private readonly subscribe: (listener: CycleListener) => () => void,
+  ) {}
 
   /**
    * Checks the receivers of `config` without starting anything; throws an ExporterError naming the entry when one
@@ -56,17 +70,39 @@ export class PushManager {
       if (next && keyOf(next) === running.key) continue;
       this.senders.delete(name);
       await running.sender.stop();
-      if (!next) this.metrics.remove(name);
+      if (!next) this.parts().metrics.remove(name);
     }
     for (const [name, receiver] of wanted) {
       if (this.senders.has(name)) continue;
       try {
-        this.senders.set(name, { sender: await Sender.start(receiver, this.metrics, this.logger), key: keyOf(receiver) });
+        const { Sender, metrics } = this.parts();
+        this.senders.set(name, { sender: await Sender.start(receiver, metrics, this.logger), key: keyOf(receiver) });
         this.logger.info(`remote_write ${name}: pushing to ${receiver.url.origin}${receiver.url.pathname}, queue in ${receiver.queueDir}`);
       } catch (error) {
         // A queue folder that cannot be made: this receiver waits for the next reload; collection goes on.
         this.logger.error(`remote_write ${name}: not started: ${describeError(error)}`);
       }
+    }
+    this.listen(this.senders.size > 0);
+  }
+
+  private parts(): PushParts {
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see PushParts */
+    this.loaded ??= {
+      encode: require('./encode') as typeof import('./encode'),
+      Sender: (require('./sender') as typeof import('./sender')).Sender,
+      metrics: this.self.register((registry) => new (require('./metrics') as typeof import('./metrics')).PushMetrics(registry)),
+    };
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    return this.loaded;
+  }
+
+  private listen(wanted: boolean): void {
+    if (wanted && !this.unsubscribe) {
+      this.unsubscribe = this.subscribe((cycle) => this.append(cycle.families, cycle.timestampMs));
+    } else if (!wanted && this.unsubscribe) {
+      this.unsubscribe();
+      this.unsubscribe = undefined;
     }
   }
 
@@ -75,7 +111,8 @@ export class PushManager {
     if (this.senders.size === 0) return;
     let payload: Buffer;
     try {
-      payload = compressBlock(encodeCycle(families, timestampMs, this.identity));
+      const { encode } = this.parts();
+      payload = encode.compressBlock(encode.encodeCycle(families, timestampMs, this.identity));
     } catch (error) {
       this.logger.warnOnce('remote_write\u0000encode', `remote_write: a cycle could not be encoded and is not pushed: ${describeError(error)}`);
       return;
@@ -88,6 +125,7 @@ export class PushManager {
   async stop(): Promise<void> {
     const running = [...this.senders.values()];
     this.senders.clear();
+    this.listen(false);
     await withTimeout(Promise.all(running.map(({ sender }) => sender.stop())), STOP_TIMEOUT_MS, 'stopping the remote_write senders').catch((error) =>
       this.logger.warn(`${describeError(error)}: the cycles not yet on disk are lost`),
     );

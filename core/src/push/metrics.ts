@@ -1,4 +1,6 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import Counter from 'prom-client/lib/counter';
+import Gauge from 'prom-client/lib/gauge';
 import type { DropReason } from './queue';
 
 /** Why samples never reached a receiver: the queue's reasons, and `rejected` (a 4xx answer other than 429). */

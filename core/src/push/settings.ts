@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ExporterConfig, RemoteWriteConfig } from '../config/schema';
@@ -57,6 +56,8 @@ function resolveReceiver(entry: RemoteWriteConfig, where: string, configDir: str
   if (entry.basic_auth?.password !== undefined && entry.basic_auth.password_file !== undefined) {
     throw new ExporterError('EME_CONFIG_INVALID', `${where}.basic_auth: password and password_file are exclusive; keep one`);
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: most exporters push nowhere
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   const hash = createHash('sha256').update(entry.url).digest('hex').slice(0, 16);
   const settings: ReceiverSettings = {
     name: entry.name ?? `${url.host}${url.pathname}`,

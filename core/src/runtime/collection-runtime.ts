@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { ExporterConfig } from '../config/schema';
 import { describeError } from '../errors';
-import { ExpositionCache, type ExpositionFamily, type ExpositionFormat } from '../metrics/exposition';
+import { ExpositionCache, type ContentEncoding, type ExpositionFamily, type ExpositionFormat } from '../metrics/exposition';
 import type { SelfMetrics } from '../metrics/self-metrics';
 import type { Logger } from '../plugin-api';
 import { assembleFamilies, collectFrom, lastFailure, startCollector, stopCollector, type LabelPairs } from './collection';
@@ -33,6 +33,9 @@ export interface CycleRecord {
  */
 export type CycleListener = (cycle: CycleRecord) => void | Promise<void>;
 
+/** Called once per published cycle with the metric names it reported; the same rules as a CycleListener. */
+export type ReportedListener = (reported: ReadonlySet<string>) => void | Promise<void>;
+
 /**
  * The collectors and their schedule: starts and stops them (bounded in time), runs a cycle every `interval` (each
  * collector through `collectFrom`), keeps the exposition that scrapes read, tells cycle listeners, and runs the
@@ -43,6 +46,7 @@ export class CollectionRuntime {
   private readonly exposition = new ExpositionCache();
   private readonly scheduler: Scheduler;
   private readonly listeners = new Set<CycleListener>();
+  private readonly reportedListeners = new Set<ReportedListener>();
   private staticLabels: LabelPairs;
   /** How many samples each collector returned in the last published cycle (undefined: it failed). */
   private lastResults = new Map<string, number | undefined>();
@@ -86,6 +90,15 @@ export class CollectionRuntime {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Subscribes to the metric names each published cycle reported (for discovery); returns the unsubscribe function.
+   * Unlike `onCycle`, it lets the self-metrics wait for the first scrape after the cycle.
+   */
+  onReported(listener: ReportedListener): () => void {
+    this.reportedListeners.add(listener);
+    return () => this.reportedListeners.delete(listener);
+  }
+
   /** Starts the collectors of a plan that is about to replace the one in use (see `use`). */
   async startCollectors(plan: CollectorPlan): Promise<void> {
     await Promise.all(plan.collectors.map((active) => startCollector(active, START_STOP_TIMEOUT_MS, this.logger)));
@@ -111,13 +124,13 @@ export class CollectionRuntime {
   }
 
   /** The exposition of the last cycle: what a scrape returns. */
-  metricsText(format: ExpositionFormat): string {
+  metricsText(format: ExpositionFormat): Promise<string> {
     return this.exposition.text(format);
   }
 
-  /** The same, as the bytes a scrape sends. */
-  metricsBytes(format: ExpositionFormat): Buffer {
-    return this.exposition.bytes(format);
+  /** The same, as the bytes a scrape sends, gzip-compressed when asked. */
+  metricsBytes(format: ExpositionFormat, encoding: ContentEncoding = 'identity'): Promise<Buffer> {
+    return this.exposition.bytes(format, encoding);
   }
 
   /**
@@ -142,34 +155,42 @@ export class CollectionRuntime {
       await this.cycle();
     }
     const failed = this.plan.collectors.filter((active) => lastFailure(active) !== undefined || !this.lastResults.get(active.name)).map((active) => active.name);
-    return { text: this.exposition.text('prometheus'), failed };
+    return { text: await this.exposition.text('prometheus'), failed };
   }
 
   private async cycle(): Promise<void> {
     const { collectors } = this.plan;
     const timestampMs = Date.now();
     const timeoutMs = this.settings.interval * 1000;
+    await this.self.measureEventLoopLag();
     const results = await Promise.all(
       collectors.map(async (active) => ({ active, samples: await collectFrom(active, timeoutMs, this.self, this.logger) })),
     );
     // A reload that replaced the collectors meanwhile: publishing this cycle would mix two configs.
-    if (collectors !== this.plan.collectors) return;
+    if (collectors !== this.plan.collectors) return this.self.discardCycle();
     this.lastResults = new Map(results.map(({ active, samples }) => [active.name, samples?.length]));
     const { metrics, new_metrics_default: enabledByDefault } = this.settings;
     const assembled = assembleFamilies(results, this.staticLabels, (name) => metrics[name] ?? enabledByDefault, this.self, this.logger);
-    const families = [...assembled.families, ...(await this.self.families(this.staticLabels))];
-    if (collectors !== this.plan.collectors) return;
-    this.exposition.update(families);
-    this.tellListeners({ families, timestampMs, reported: assembled.names });
+    this.self.publishCycle();
+    const staticLabels = this.staticLabels;
+    if (this.listeners.size === 0) {
+      // Nobody needs the self-metrics before a scrape: they are gathered on the first one after this cycle.
+      this.exposition.update(assembled.families, () => this.self.families(staticLabels));
+    } else {
+      const families = [...assembled.families, ...(await this.self.families(staticLabels))];
+      if (collectors !== this.plan.collectors) return;
+      this.exposition.update(families);
+      for (const listener of this.listeners) this.tell(() => listener({ families, timestampMs, reported: assembled.names }));
+    }
+    for (const listener of this.reportedListeners) this.tell(() => listener(assembled.names));
   }
 
-  private tellListeners(cycle: CycleRecord): void {
-    for (const listener of this.listeners) {
-      try {
-        Promise.resolve(listener(cycle)).catch((error) => this.logger.error(`cycle listener failed: ${describeError(error)}`));
-      } catch (error) {
-        this.logger.error(`cycle listener failed: ${describeError(error)}`);
-      }
+  /** Runs a listener; a throw or a rejection is logged. */
+  private tell(listener: () => void | Promise<void>): void {
+    try {
+      Promise.resolve(listener()).catch((error) => this.logger.error(`cycle listener failed: ${describeError(error)}`));
+    } catch (error) {
+      this.logger.error(`cycle listener failed: ${describeError(error)}`);
     }
   }
 
