@@ -139,7 +139,7 @@ export class ConfigController implements SyncHost {
     await this.configFile.setMetrics(changes, seed);
     Object.assign(this.config.metrics, changes);
     if (this.source === 'defaults') this.setSource('local');
-    this.sync?.enqueue(changes);
+    await this.sync?.enqueue(changes);
   }
 
   /**
@@ -288,7 +288,7 @@ export class ConfigController implements SyncHost {
       this.logger.info(`discovered ${count} new metric${count === 1 ? '' : 's'} (${this.config.new_metrics_default ? 'enabled' : 'disabled'}): ${Object.keys(fresh).join(', ')}`);
       if (this.settings.readOnly) return;
       if (Object.values(fresh).includes(false)) this.logger.info(this.disabledNotice()!);
-      this.sync?.enqueue(fresh);
+      void this.sync?.enqueue(fresh);
       for (const name of Object.keys(fresh)) this.unsavedDiscoveries.add(name);
     }
     if (this.source !== 'defaults' && this.unsavedDiscoveries.size > 0 && !this.savingDiscoveries) void this.saveDiscoveries();

@@ -108,12 +108,15 @@ export class ConfigSync {
     return this.serverMetrics.has(metric);
   }
 
-  /** Queues metric toggles made on this device for the server; they survive a restart. */
-  enqueue(changes: Readonly<Record<string, boolean>>): void {
+  /**
+   * Queues metric toggles made on this device for the server; resolves once the queue is on disk, so that a change
+   * acknowledged after it survives a crash of the exporter.
+   */
+  async enqueue(changes: Readonly<Record<string, boolean>>): Promise<void> {
     const at = Date.now();
     for (const [name, value] of Object.entries(changes)) this.state.data.pending[name] = { value, at };
-    void this.persist();
     this.kick();
+    await this.persist();
   }
 
   /** Tells the server where Prometheus reaches this device. */
@@ -270,9 +273,10 @@ export class ConfigSync {
     throw new Error(`the device's config kept changing on the server during ${PUSH_ATTEMPTS} attempts to send local changes`);
   }
 
+  /** Saves the state; the pending gauge follows what is on disk. */
   private async persist(): Promise<void> {
-    this.metrics.pending(this.state.pendingCount);
     await this.state.save().catch((error) => this.logger.error(`sync state not saved to ${this.state.path}: ${describeError(error)}`));
+    this.metrics.pending(this.state.pendingCount);
   }
 
   private noteSuccess(): void {
