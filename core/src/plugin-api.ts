@@ -119,16 +119,21 @@ export class NoDataError extends Error {
 }
 
 /**
- * True for a `NoDataError`, also one made by another copy of core (a plugin's own install of its peer), which
- * `instanceof` would miss.
+ * True when `error` is an Error named `name`: also one made by another copy of core (a plugin's own install of its
+ * peer), which `instanceof` would miss.
  */
-export function isNoData(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as Error).name === 'NoDataError';
+function isNamed(error: unknown, name: string): error is Error {
+  return typeof error === 'object' && error !== null && (error as Error).name === name;
 }
 
-/** True for a `CollectorDownError` carrying samples, also one made by another copy of core. */
+/** True for a `NoDataError`, wherever it was made. */
+export function isNoData(error: unknown): boolean {
+  return isNamed(error, 'NoDataError');
+}
+
+/** True for a `CollectorDownError` carrying samples, wherever it was made. */
 export function isCollectorDown(error: unknown): error is CollectorDownError {
-  return typeof error === 'object' && error !== null && (error as Error).name === 'CollectorDownError' && Array.isArray((error as CollectorDownError).samples);
+  return isNamed(error, 'CollectorDownError') && Array.isArray((error as CollectorDownError).samples);
 }
 
 /**
