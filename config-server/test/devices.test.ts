@@ -115,8 +115,11 @@ describe('GET /devices', () => {
         metrics_port: null,
         target: null,
         apply: null,
+        tags: {},
+        groups: [],
+        online: true,
       },
-      expect.objectContaining({ device_id: 'edge-02', version: 2, source: 'device', last_seen: null }),
+      expect.objectContaining({ device_id: 'edge-02', version: 2, source: 'device', last_seen: null, online: false }),
     ]);
     expect(Date.parse(devices[0].last_seen)).toBeGreaterThanOrEqual(Date.parse(devices[0].updated_at));
   });

@@ -48,9 +48,9 @@ describe('the SQLite store', () => {
     const db = new Database(dbPath, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
-      expect(tables).toEqual(['config_versions', 'devices', 'layer_pins', 'layer_versions', 'layers', 'rollout_devices', 'rollouts']);
+      expect(tables).toEqual(['config_versions', 'devices', 'layer_pins', 'layer_versions', 'layers', 'rollout_devices', 'rollouts', 'sessions']);
     } finally {
       db.close();
     }
