@@ -19,7 +19,7 @@ export function yamlEditor(id: string, label: string, text: string, options: { r
   const textarea = el('textarea', { id, class: 'yaml', spellcheck: 'false', autocomplete: 'off', wrap: 'off', readonly: options.readOnly ?? false, 'aria-describedby': `${id}-problems` });
   const gutter = el('div', { class: 'gutter', 'aria-hidden': 'true' });
   const notes = el('div', { class: 'line-notes', 'aria-hidden': 'true' });
-  const list = el('ul', { id: `${id}-problems`, class: 'problems', role: 'status', 'aria-live': 'polite' });
+  const list = el('ul', { id: `${id}-problems`, class: 'problems' });
   let problems: string[] = [];
 
   const layout = (): void => {
@@ -52,7 +52,7 @@ export function yamlEditor(id: string, label: string, text: string, options: { r
   });
   textarea.value = text;
   layout();
-  const element = el('div', { class: 'yaml-editor' }, el('label', { for: id }, label), el('div', { class: 'editor-lines' }, gutter, textarea, notes), list);
+  const element = el('div', { class: 'yaml-editor' }, el('label', { for: id }, label), el('div', { class: 'editor-lines' }, gutter, textarea, notes), el('div', { role: 'status', 'aria-live': 'polite' }, list));
   return {
     element,
     textarea,
