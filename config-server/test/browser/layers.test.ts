@@ -1,6 +1,6 @@
 // The layers views in Debian's chromium against the config server's CLI: a group edit previewed per device and
 // saved, and a fleet change released as a staged rollout, watched, halted by a failure and rolled back.
-import { demoDevices, seedFleet } from '../../scripts/seed-fleet';
+import { demoDevices, seedFleet } from '../../scripts/demo-fleet';
 import { waitFor } from '../helpers';
 import { ADMIN_TOKEN, api, openConsole, startConsoleServer, useBrowser, waitForApi } from './console';
 

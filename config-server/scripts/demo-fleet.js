@@ -1,6 +1,33 @@
 'use strict';
-// A demo fleet written through the config server's HTTP API, as devices and an operator would: for the console's
-// screenshots and its timing with 1,000 devices.
+// A demo fleet written through the config server's HTTP API, as devices and an operator would, on a server of its
+// own: for the console's browser tests, its screenshots and its timing with 1,000 devices.
+
+const { spawn } = require('node:child_process');
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+/** The built CLI on a free loopback port with a throwaway database and `token`; resolves once it listens. */
+function startDemoServer(token, args = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'console-demo-'));
+  const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'cli.js'), '--port', '0', '--listen', '127.0.0.1', '--db', join(dir, 'fleet.db'), ...args], {
+    env: { PATH: process.env.PATH, CONFIG_SERVER_TOKEN: token },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const stop = () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1];
+      if (port) resolve({ base: `http://127.0.0.1:${port}`, stop });
+    });
+    child.once('exit', (code) => reject(new Error(`the config server exited (${code}): ${stderr}`)));
+  });
+}
 
 const TYPES = [
   ['jetson', 'jetson_orin', ['jetson_power_vdd_gpu_soc_watts', 'jetson_power_vdd_cpu_cv_watts', 'jetson_temp_cpu_celsius']],
@@ -60,4 +87,4 @@ async function seedFleet(base, token, devices, failed = {}) {
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
-module.exports = { demoDevices, seedFleet };
+module.exports = { demoDevices, seedFleet, startDemoServer };
