@@ -10,9 +10,9 @@ export const ADMIN_TOKEN = 'console-test-admin-token';
 export const OFFLINE_AFTER_S = 3;
 
 /** The config server's CLI as a process, with an admin token, a database of its own and the short offline threshold. */
-export async function startConsoleServer(args: string[] = []): Promise<{ base: string }> {
+export async function startConsoleServer(args: string[] = [], env: Record<string, string> = {}): Promise<{ base: string }> {
   const dbPath = join(await tempDir(), 'config-server.db');
-  return startCli(['--db', dbPath, '--offline-after', String(OFFLINE_AFTER_S), ...args], { CONFIG_SERVER_TOKEN: ADMIN_TOKEN });
+  return startCli(['--db', dbPath, '--offline-after', String(OFFLINE_AFTER_S), ...args], { CONFIG_SERVER_TOKEN: ADMIN_TOKEN, ...env });
 }
 
 /** A real exporter that follows the server as `deviceId`, long-polling every second. */

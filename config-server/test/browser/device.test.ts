@@ -74,3 +74,22 @@ test('a metric toggle writes the device layer and reaches the exporter', async (
   expect((await api(base, '/config/edge-03/layer')).config.metrics.host_load1).toBe(false);
   await waitFor(async () => ((await page.textContent('.metrics ~ .status')) ?? '').includes('host_load1 disabled'), 'the toggle to be confirmed');
 });
+
+test("a device's token opens a read-only console of that device alone", async () => {
+  const { base } = await startConsoleServer([], { CONFIG_SERVER_DEVICE_TOKENS: 'pi-01=pi-01-token' });
+  for (const id of ['pi-01', 'pi-02']) await api(base, `/config/${id}`, { method: 'PUT', json: { device_type: 'raspberrypi', metrics: { power_total_watts: true } } });
+  const { page, errors } = await openConsole(browser(), base, 'pi-01-token');
+  await page.waitForURL(/#\/devices\/pi-01$/);
+  const editor = page.getByLabel('Own layer of pi-01', { exact: false });
+  await waitFor(async () => (await editor.inputValue()).includes('power_total_watts'), 'the device layer');
+  expect(await editor.getAttribute('readonly')).not.toBeNull();
+  expect(await page.getByLabel('power_total_watts', { exact: true }).isDisabled()).toBe(true);
+  expect(await page.locator('button:text("Save")').count()).toBe(0);
+  expect(await page.locator('nav a').allTextContents()).toEqual(['pi-01']);
+  // Another device, or the fleet, leads back to its own device.
+  await page.goto(`${base}/ui/#/devices/pi-02`);
+  await page.waitForURL(/#\/devices\/pi-01$/);
+  await page.goto(`${base}/ui/#/`);
+  await page.waitForURL(/#\/devices\/pi-01$/);
+  expect(errors).toEqual([]);
+});

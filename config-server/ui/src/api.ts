@@ -4,7 +4,8 @@ export interface Session {
   role: 'admin' | 'device';
   device_id: string | null;
   csrf_token: string | null;
-  expires_at: string;
+  /** null on an open server (no token: no sign-in, no session). */
+  expires_at: string | null;
   offline_after_s: number;
   prometheus: boolean;
   grafana_url: string | null;

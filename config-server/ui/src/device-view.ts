@@ -26,7 +26,8 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
 
   const editor = yamlEditor('device-layer', `Own layer of ${deviceId} (YAML: only the keys this device overrides)`, '', {
     readOnly: !canWrite,
-    onEdit: () => void validate(),
+    // A device's session only reads: a dry run is a write, refused to it.
+    ...(canWrite ? { onEdit: () => void validate() } : {}),
   });
   editor.textarea.addEventListener('input', () => (editorDirty = true));
   const validateButton = el('button', { type: 'button' }, 'Check');
@@ -40,7 +41,7 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
     summary,
     el('section', {}, el('h2', {}, 'Effective config'), el('table', { class: 'effective' }, el('caption', {}, 'Each key and the layer that set it'), el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Key'), el('th', { scope: 'col' }, 'Value'), el('th', { scope: 'col' }, 'Layer'))), effectiveBody)),
     el('section', {}, el('h2', {}, 'Metrics'), metricsBox, metricsStatus),
-    el('section', {}, el('h2', {}, 'Own layer'), editor.element, el('div', { class: 'actions' }, validateButton, canWrite ? saveButton : null), changesList, editorStatus),
+    el('section', {}, el('h2', {}, 'Own layer'), editor.element, canWrite ? el('div', { class: 'actions' }, validateButton, saveButton) : null, changesList, editorStatus),
     el('section', {}, el('h2', {}, 'History of its own layer'), historyStatus, historyList),
   );
 
