@@ -1,5 +1,6 @@
 // The fleet console in Debian's chromium against the config server's CLI and real exporters: sign-in and sign-out,
 // the fleet's counts and statuses, and the table following a device that goes offline or fails to apply.
+import { freePort } from '../../../e2e/helpers';
 import { waitFor } from '../helpers';
 import { ADMIN_TOKEN, api, fleetRow, openConsole, startConsoleServer, startExporter, useBrowser } from './console';
 
@@ -96,4 +97,17 @@ test('the table sorts by a column and filters by type and group', async () => {
   await page.getByLabel('Group').selectOption('jetsons');
   expect(await ids()).toEqual(['jetson-01', 'jetson-02']);
   expect(await page.textContent('.shown')).toBe('Showing 2 of 3 devices');
+});
+
+test('with --prometheus-url the table has power and energy columns, and says so when Prometheus does not answer', async () => {
+  const unreachable = `http://127.0.0.1:${await freePort()}`;
+  const { base } = await startConsoleServer(['--prometheus-url', unreachable]);
+  await api(base, '/config/pi-01', { method: 'PUT', json: { device_type: 'raspberrypi' } });
+  const { page, errors } = await openConsole(browser(), base);
+  await page.waitForSelector('tr[data-device="pi-01"]');
+  expect(await page.locator('thead th').allTextContents()).toEqual(expect.arrayContaining(['Power (W)', 'Energy 24 h (Wh)']));
+  await waitFor(async () => ((await page.textContent('main .status')) ?? '').includes(`Power figures unavailable: Prometheus at ${unreachable} did not answer`), 'the power error');
+  expect(await page.locator('tr[data-device="pi-01"] td.watts').textContent()).toBe('—');
+  expect(await page.locator('.count').allTextContents()).toEqual(['0 online', '1 offline', '0 failed', '1 device']);
+  expect(errors).toEqual([]);
 });

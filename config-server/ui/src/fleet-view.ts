@@ -153,7 +153,7 @@ export function fleetView(main: HTMLElement, session: Session): () => void {
       ['online', `${online} online`],
       ['offline', `${devices.length - online} offline`],
       ['failed', `${failed} failed`],
-      ['total', `${devices.length} devices`],
+      ['total', `${devices.length} device${devices.length === 1 ? '' : 's'}`],
     ];
     if (power) parts.push(['power', `${number(power.total_watts, 1)} W now, ${number(power.total_energy_24h_wh, 0)} Wh in 24 h`]);
     if (counts.children.length !== parts.length) replaceChildren(counts, ...parts.map(([name]) => el('span', { class: `count ${name}`, 'data-count': name })));
