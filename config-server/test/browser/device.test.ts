@@ -75,8 +75,8 @@ test('a metric toggle writes the device layer and reaches the exporter', async (
   await waitFor(async () => ((await page.textContent('.metrics ~ .status')) ?? '').includes('host_load1 disabled'), 'the toggle to be confirmed');
 });
 
-test("a device's token opens a read-only console of that device alone", async () => {
-  const { base } = await startConsoleServer([], { CONFIG_SERVER_DEVICE_TOKENS: 'pi-01=pi-01-token' });
+test("a device's token opens a read-only console of that device alone, linked to its Grafana dashboard", async () => {
+  const { base } = await startConsoleServer(['--grafana-url', 'https://grafana.example.org'], { CONFIG_SERVER_DEVICE_TOKENS: 'pi-01=pi-01-token' });
   for (const id of ['pi-01', 'pi-02']) await api(base, `/config/${id}`, { method: 'PUT', json: { device_type: 'raspberrypi', metrics: { power_total_watts: true } } });
   const { page, errors } = await openConsole(browser(), base, 'pi-01-token');
   await page.waitForURL(/#\/devices\/pi-01$/);
@@ -86,10 +86,29 @@ test("a device's token opens a read-only console of that device alone", async ()
   expect(await page.getByLabel('power_total_watts', { exact: true }).isDisabled()).toBe(true);
   expect(await page.locator('button:text("Save")').count()).toBe(0);
   expect(await page.locator('nav a').allTextContents()).toEqual(['pi-01']);
+  expect(await page.getAttribute('a:text("Grafana dashboard")', 'href')).toBe('https://grafana.example.org/d/edge-metrics-device?var-hostname=pi-01');
   // Another device, or the fleet, leads back to its own device.
   await page.goto(`${base}/ui/#/devices/pi-02`);
   await page.waitForURL(/#\/devices\/pi-01$/);
   await page.goto(`${base}/ui/#/`);
   await page.waitForURL(/#\/devices\/pi-01$/);
   expect(errors).toEqual([]);
+});
+
+test('a save based on a layer changed meanwhile is refused, and the other change is kept', async () => {
+  const { base } = await startConsoleServer();
+  await api(base, '/config/pi-03', { method: 'PUT', json: { device_type: 'raspberrypi', interval: 5, metrics: { power_total_watts: true } } });
+  const { page } = await openConsole(browser(), base);
+  await page.goto(`${base}/ui/#/devices/pi-03`);
+  const editor = page.getByLabel('Own layer of pi-03', { exact: false });
+  await waitFor(async () => (await editor.inputValue()).includes('interval: 5'), 'the device layer');
+  await editor.fill((await editor.inputValue()).replace('interval: 5', 'interval: 10'));
+  // While that edit is open, a metric is switched off (here, on this page; as well from another operator's curl).
+  await page.getByLabel('power_total_watts', { exact: true }).uncheck();
+  await waitFor(async () => (await api(base, '/config/pi-03/layer')).config.metrics.power_total_watts === false, 'the toggle to be stored');
+  await waitFor(async () => ((await page.textContent('.metrics ~ .status')) ?? '').includes('disabled'), 'the toggle to be confirmed');
+  await page.click('button:text("Save")');
+  await waitFor(async () => ((await page.textContent('.yaml-editor ~ .status')) ?? '').includes('someone changed it meanwhile'), 'the refusal');
+  expect((await api(base, '/config/pi-03/layer')).config).toEqual({ device_type: 'raspberrypi', interval: 5, metrics: { power_total_watts: false } });
+  expect(await editor.inputValue()).toContain('interval: 10');
 });

@@ -84,7 +84,9 @@ test('the table sorts by a column and filters by type and group', async () => {
   const ids = () => page.locator('tbody tr:visible th a').allTextContents();
   await waitFor(async () => (await ids()).length === 3, 'three rows');
   expect(await ids()).toEqual(['jetson-01', 'jetson-02', 'pi-01']);
-  await page.click('th button:text("Device")');
+  // By keyboard: the column headers are buttons.
+  await page.focus('th button:text("Device")');
+  await page.keyboard.press('Enter');
   expect(await ids()).toEqual(['pi-01', 'jetson-02', 'jetson-01']);
   expect(await page.getAttribute('th:has(button:text("Device"))', 'aria-sort')).toBe('descending');
   await page.click('th button:text("Type")');
@@ -97,6 +99,11 @@ test('the table sorts by a column and filters by type and group', async () => {
   await page.getByLabel('Group').selectOption('jetsons');
   expect(await ids()).toEqual(['jetson-01', 'jetson-02']);
   expect(await page.textContent('.shown')).toBe('Showing 2 of 3 devices');
+
+  // A device's link, followed from the keyboard, opens its view.
+  await page.focus('a:text("jetson-02")');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('h1:text("jetson-02")');
 });
 
 test('with --prometheus-url the table has power and energy columns, and says so when Prometheus does not answer', async () => {

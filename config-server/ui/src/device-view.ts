@@ -23,6 +23,8 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
   let layerVersion = 0;
   let layer: DeviceLayer | null = null;
   let editorDirty = false;
+  /** The layer version the editor's text started from: a save is based on it, so a change made since is not overwritten. */
+  let editorBase = 0;
 
   const editor = yamlEditor('device-layer', `Own layer of ${deviceId} (YAML: only the keys this device overrides)`, '', {
     readOnly: !canWrite,
@@ -150,7 +152,7 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
     saveButton.disabled = true;
     try {
       if (!(await validate())) return;
-      const { body } = await call<{ version: number; changed: boolean }>(`${base}/layer`, { method: 'PUT', yaml: editor.textarea.value, ifMatch: layerVersion });
+      const { body } = await call<{ version: number; changed: boolean }>(`${base}/layer`, { method: 'PUT', yaml: editor.textarea.value, ifMatch: editorBase });
       editorDirty = false;
       setText(editorStatus, body.changed ? `Saved as version ${body.version}` : 'Saved: nothing changed');
       replaceChildren(changesList);
@@ -183,7 +185,10 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
     showEffective(effective.body);
     showMetrics(effective.body);
     showHistory(history.body);
-    if (!editorDirty) editor.setText(layerYaml.body);
+    if (!editorDirty) {
+      editor.setText(layerYaml.body);
+      editorBase = layerYaml.version ?? layerVersion;
+    }
   };
 
   let stopped = false;
