@@ -27,7 +27,7 @@ test('a group edit shows the devices it changes and their keys before it is save
   expect((await api(base, '/config/pi-01')).interval).toBe(5);
 });
 
-test('a staged rollout started from the fleet layer is watched, halts on a failure and is rolled back', async () => {
+test('a staged rollout started from the fleet layer is watched, halts on a failure, is resumed and rolled back', async () => {
   const { base } = await startConsoleServer();
   await seedFleet(base, ADMIN_TOKEN, demoDevices(6));
   const { page } = await openConsole(browser(), base);
@@ -49,11 +49,16 @@ test('a staged rollout started from the fleet layer is watched, halts on a failu
   await api(base, '/devices/jetson-01/status', { method: 'POST', json: { version, status: 'failed', error: 'no wind here' } });
   await waitFor(async () => (await state.textContent()) === 'halted', 'the rollout to show halted');
   expect(await page.locator('tr.failed').textContent()).toContain('no wind here');
-  expect(await page.isEnabled('button[data-action="resume"]')).toBe(true);
+  expect(await page.locator('dd[data-fact="reason"]').textContent()).toContain('failed to apply');
 
+  // Resumed, it reaches its last step at once; then rolled back, every device gets its old config again.
+  await page.click('button[data-action="resume"]');
+  await waitFor(async () => (await page.locator('dd[data-fact="step"]').textContent())?.startsWith('2 of 2') ?? false, 'the last step');
+  expect((await api(base, '/config/pi-02')).labels.fleet).toBe('wind-farm');
   await page.click('button[data-action="rollback"]');
   await waitFor(async () => (await state.textContent()) === 'rolled_back', 'the rollback');
   expect((await api(base, '/fleet')).config.labels.fleet).toBe('solar-farm');
   expect((await api(base, '/config/jetson-01')).labels.fleet).toBe('solar-farm');
+  expect((await api(base, '/config/pi-02')).labels.fleet).toBe('solar-farm');
   expect(await page.isDisabled('button[data-action="rollback"]')).toBe(true);
 });
