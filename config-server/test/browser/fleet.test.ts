@@ -118,3 +118,26 @@ test('with --prometheus-url the table has power and energy columns, and says so 
   expect(await page.locator('.count').allTextContents()).toEqual(['0 online', '1 offline', '0 failed', '1 device']);
   expect(errors).toEqual([]);
 });
+
+test('a row that moves when its device goes offline keeps the keyboard focus on its link', async () => {
+  const { base } = await startConsoleServer();
+  for (const id of ['a-01', 'b-01']) {
+    await api(base, `/config/${id}`, { method: 'PUT', json: { device_type: 'host' } });
+    await api(base, `/devices/${id}/status`, { method: 'POST', json: { metrics_port: 9100 } });
+  }
+  // b-01 keeps reporting; a-01 falls silent and goes offline, which sorts it after b-01 by status ("online" first).
+  const heartbeat = setInterval(() => void api(base, '/devices/b-01/status', { method: 'POST', json: { metrics_port: 9100 } }), 500);
+  try {
+    const { page } = await openConsole(browser(), base);
+    await page.waitForSelector('tr[data-device="b-01"]');
+    await page.click('th button:text("Status")');
+    await page.click('th button:text("Status")');
+    const order = () => page.locator('tbody tr th a').allTextContents();
+    await waitFor(async () => (await order()).join() === 'a-01,b-01', 'both online, by id');
+    await page.focus('a:text("a-01")');
+    await waitFor(async () => (await order()).join() === 'b-01,a-01', 'a-01 to go offline and move down');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('a-01');
+  } finally {
+    clearInterval(heartbeat);
+  }
+});

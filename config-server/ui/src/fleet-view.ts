@@ -104,14 +104,15 @@ export function fleetView(main: HTMLElement, session: Session): () => void {
     columns.forEach((column, index) => setText(row!.cells[index]!, column.text(device, power)));
     const online = onlineText(device);
     const failed = device.apply?.status === 'failed';
-    row.element.className = `${online}${failed ? ' failed' : ''}`;
+    const className = `${online}${failed ? ' failed' : ''}`;
+    if (row.element.className !== className) row.element.className = className;
     row.haystack = [device.device_id, device.device_type, device.target, device.address, groupsText(device), device.apply?.error].join(' ').toLowerCase();
     return row;
   };
 
-  const matches = (row: Row): boolean => {
+  const matches = (row: Row, needle: string): boolean => {
     const { device } = row;
-    if (choices.search && !row.haystack.includes(choices.search.toLowerCase())) return false;
+    if (needle && !row.haystack.includes(needle)) return false;
     if (choices.status === 'online' || choices.status === 'offline') {
       if (onlineText(device) !== choices.status) return false;
     } else if (choices.status && device.apply?.status !== choices.status) return false;
@@ -126,16 +127,22 @@ export function fleetView(main: HTMLElement, session: Session): () => void {
     const sorted = [...rows.values()].sort((a, b) => {
       const x = column.sortValue(a.device, power);
       const y = column.sortValue(b.device, power);
-      const byValue = x < y ? -1 : x > y ? 1 : a.device.device_id < b.device.device_id ? -1 : 1;
+      const byValue = x < y ? -1 : x > y ? 1 : 0;
+      // Equal values stay in id order either way.
+      if (byValue === 0) return a.device.device_id < b.device.device_id ? -1 : 1;
       return choices.descending ? -byValue : byValue;
     });
     if (sorted.length !== order.length || sorted.some((row, index) => row !== order[index])) {
+      // Moving a row takes the focus from a link in it: give it back.
+      const focused = document.activeElement;
       body.append(...sorted.map((row) => row.element));
+      if (focused instanceof HTMLElement && focused !== document.activeElement && body.contains(focused)) focused.focus();
       order = sorted;
     }
+    const needle = choices.search.toLowerCase();
     let visible = 0;
     for (const row of sorted) {
-      const show = matches(row);
+      const show = matches(row, needle);
       if (row.element.hidden === show) row.element.hidden = !show;
       if (show) visible += 1;
     }
