@@ -73,6 +73,8 @@ export function fleetRow(page: Page, deviceId: string) {
  * after each test.
  */
 export function useBrowser(): () => Browser {
+  // A browser test takes many steps, each bounded by its own wait; on a loaded machine they add up past 30 s.
+  jest.setTimeout(90_000);
   let browser: Browser | undefined;
   beforeAll(async () => {
     browser = await launchChromium();
