@@ -53,6 +53,11 @@ test('a valid edit reaches the exporter, and rolling the layer back takes it awa
   await page.click('button:text("Save")');
   await waitFor(async () => ((await page.textContent('.yaml-editor ~ .status')) ?? '').startsWith('Saved as version'), 'the save');
   await waitFor(async () => (await exporter.metrics()).includes('site="north"'), 'the exporter to label its series site="north"');
+  // The version it was served, made by its own layer's change, shows as applied once the exporter reports it.
+  const newest = page.locator('table.served tbody tr').first();
+  await waitFor(async () => ((await newest.locator('td.apply').textContent()) ?? '') === 'applied', 'the applied report');
+  expect(await newest.textContent()).toContain('+ labels.site: north');
+  expect(await newest.textContent()).toMatch(/device:edge-02 v\d+/);
 
   const history = await api(base, '/config/edge-02/layer/history');
   const previous = history.versions[1].version;

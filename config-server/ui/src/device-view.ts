@@ -1,13 +1,14 @@
 /**
  * One device: what it runs and why (each key with the layer that set it), its own layer as YAML checked while the
- * operator types, its metrics as toggles, and the history of its layer with the keys each version changed.
+ * operator types, its metrics as toggles, the history of its layer with the keys each version changed, and the
+ * versions it was served with what made each and whether it applied.
  */
 
 import { ApiError, call, describe, type Session } from './api.js';
 import { el, replaceChildren, setText, statusLine, when } from './dom.js';
 import { dryRun } from './dry-run.js';
 import { diff, flatten, layerOf, showValue } from './key-paths.js';
-import type { DeviceLayer, DeviceSummary, Effective, LayerHistory } from './types.js';
+import type { ConfigHistory, DeviceLayer, DeviceSummary, Effective, LayerHistory } from './types.js';
 import { yamlEditor } from './yaml-editor.js';
 
 export function deviceView(main: HTMLElement, session: Session, deviceId: string): () => void {
@@ -20,6 +21,7 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
   const editorStatus = statusLine();
   const historyList = el('ol', { class: 'history' });
   const historyStatus = statusLine();
+  const servedBody = el('tbody');
   let layerVersion = 0;
   let layer: DeviceLayer | null = null;
   let editorDirty = false;
@@ -45,6 +47,12 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
     el('section', {}, el('h2', {}, 'Metrics'), metricsBox, metricsStatus),
     el('section', {}, el('h2', {}, 'Own layer'), editor.element, canWrite ? el('div', { class: 'actions' }, validateButton, saveButton) : null, changesList, editorStatus),
     el('section', {}, el('h2', {}, 'History of its own layer'), historyStatus, historyList),
+    el(
+      'section',
+      {},
+      el('h2', {}, 'Versions it was served'),
+      el('table', { class: 'served' }, el('caption', {}, 'Its effective config, newest first: what made each version, and whether the device applied it'), el('thead', {}, el('tr', {}, ...['Version', 'When', 'Made by', 'Apply', 'Changes'].map((title) => el('th', { scope: 'col' }, title)))), servedBody),
+    ),
   );
 
   const showSummary = (device: DeviceSummary): void => {
@@ -119,6 +127,26 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
     );
   };
 
+  const showServed = (history: ConfigHistory): void => {
+    replaceChildren(
+      servedBody,
+      ...history.versions.map((version, index) => {
+        const previous = history.versions[index + 1];
+        const changes = previous ? diff(previous.config, version.config) : [];
+        const apply = version.apply_status === 'failed' ? `failed: ${version.apply_error ?? ''}` : version.apply_status ?? 'not reported';
+        return el(
+          'tr',
+          { class: version.apply_status === 'failed' ? 'failed' : '', 'data-version': version.version },
+          el('th', { scope: 'row' }, `v${version.version}`),
+          el('td', {}, when(version.created_at)),
+          el('td', {}, version.cause ?? version.source),
+          el('td', { class: 'apply' }, apply),
+          el('td', {}, previous ? el('ul', { class: 'changes' }, ...changes.map((change) => el('li', {}, changeText(change)))) : 'first version'),
+        );
+      }),
+    );
+  };
+
   const rollBack = async (version: number): Promise<void> => {
     try {
       await call(`${base}/layer/rollback`, { method: 'POST', json: { version } });
@@ -169,7 +197,7 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
   saveButton.addEventListener('click', () => void save());
 
   const load = async (): Promise<void> => {
-    const [device, effective, layerJson, layerYaml, history] = await Promise.all([
+    const [device, effective, layerJson, layerYaml, history, served] = await Promise.all([
       call<DeviceSummary>(`/devices/${encodeURIComponent(deviceId)}`),
       call<Effective>(`${base}/effective`),
       call<DeviceLayer>(`${base}/layer`),
@@ -178,6 +206,7 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
         if (error instanceof ApiError && error.status === 404) return { body: { layer: `device:${deviceId}`, versions: [] } };
         throw error;
       }),
+      call<ConfigHistory>(`${base}/history?limit=20`),
     ]);
     layer = layerJson.body;
     layerVersion = layerJson.version ?? layer.version;
@@ -185,6 +214,7 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
     showEffective(effective.body);
     showMetrics(effective.body);
     showHistory(history.body);
+    showServed(served.body);
     if (!editorDirty) {
       editor.setText(layerYaml.body);
       editorBase = layerYaml.version ?? layerVersion;
@@ -195,7 +225,10 @@ export function deviceView(main: HTMLElement, session: Session, deviceId: string
   let timer: number | undefined;
   const refreshSummary = async (): Promise<void> => {
     try {
-      showSummary((await call<DeviceSummary>(`/devices/${encodeURIComponent(deviceId)}`)).body);
+      const [device, served] = await Promise.all([call<DeviceSummary>(`/devices/${encodeURIComponent(deviceId)}`), call<ConfigHistory>(`${base}/history?limit=20`)]);
+      if (stopped) return;
+      showSummary(device.body);
+      showServed(served.body);
     } catch {
       // The next poll tries again; the page keeps what it shows.
     }

@@ -45,6 +45,11 @@ export interface LayerHistory {
   versions: Array<{ version: number; content?: unknown; deleted?: boolean; source: string; address: string | null; created_at: string; note: string | null }>;
 }
 
+export interface ConfigHistory {
+  device_id: string;
+  versions: Array<{ version: number; config: Record<string, unknown>; source: string; created_at: string; cause: string | null; apply_status: 'applied' | 'failed' | null; apply_error: string | null }>;
+}
+
 export interface KeyChange {
   key: string;
   before?: unknown;
