@@ -40,6 +40,14 @@ export default tseslint.config(
     },
   },
   {
+    // The config server's console runs in the browser: its own tsconfig (lib DOM, ES modules).
+    files: ['config-server/ui/src/**/*.ts'],
+    languageOptions: {
+      globals: globals.browser,
+      parserOptions: { project: './config-server/ui/tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     files: TESTS,
     rules: {
       // Tests read JSON bodies and parsed files as `any` and check them with `expect`.

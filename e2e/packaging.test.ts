@@ -41,11 +41,14 @@ describe('published packages, as `npm run pack` builds them', () => {
     for (const workspace of PUBLISHED) {
       const files = filesOf(await tarballOf(workspace));
       expect({ workspace, files }).toEqual({ workspace, files: expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']) });
-      expect(files.filter((file) => !/^(package\.json|README\.md|bin\/[^/]+\.js|dist\/.*\.(js|d\.ts)|schemas\/.*\.json)$/.test(file))).toEqual([]);
+      expect(files.filter((file) => !/^(package\.json|README\.md|bin\/[^/]+\.js|dist\/.*\.(js|d\.ts)|schemas\/.*\.json|ui\/(public|sign-in)\/[^/]+\.(html|css))$/.test(file))).toEqual([]);
     }
     const core = filesOf(await tarballOf('core'));
     expect(core).toEqual(expect.arrayContaining(['bin/edge-metrics-exporter.js', 'dist/cli.js', 'schemas/manifest.schema.json', 'schemas/config.schema.json']));
-    expect(filesOf(await tarballOf('config-server'))).toEqual(expect.arrayContaining(['bin/edge-metrics-config-server.js', 'dist/cli.js']));
+    // The fleet console: its page and stylesheet, its compiled browser code, the sign-in page.
+    expect(filesOf(await tarballOf('config-server'))).toEqual(
+      expect.arrayContaining(['bin/edge-metrics-config-server.js', 'dist/cli.js', 'ui/public/index.html', 'ui/public/console.css', 'dist/ui/main.js', 'ui/sign-in/sign-in.html']),
+    );
   });
 
   test('installed from the tarballs into an empty folder, npx edge-metrics-exporter finds the plugin', () => {

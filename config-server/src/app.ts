@@ -2,6 +2,8 @@ import type { Logger } from '@edge-metrics/core/plugin';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { ChangeNotifier } from './change-notifier';
 import { registerConfigRoutes } from './config-routes';
+import { registerConsoleRoutes, type ConsoleOptions } from './console-routes';
+import { checkCsrf, checkReadOnly } from './console-sessions';
 import { registerDeviceRoutes } from './device-routes';
 import { deviceIdProblem } from './device-id';
 import { DatabaseUnavailableError, describeError, HttpError } from './errors';
@@ -23,6 +25,9 @@ export interface AppContext {
   /** Cap of `?wait=N` on GET /config. */
   maxWaitSeconds: number;
   bodyLimitBytes: number;
+  /** A device is online while its last request is at most this old. */
+  offlineAfterSeconds: number;
+  console: ConsoleOptions;
 }
 
 /** The HTTP API; see the README for each route. */
@@ -41,6 +46,7 @@ export function createApp(context: AppContext): Express {
     }
     res.json({ status: 'ok' });
   });
+  registerConsoleRoutes(app, context);
   app.use(authenticate(context));
   app.use(['/config/:deviceId', '/devices/:deviceId'], checkDeviceAccess);
   registerConfigRoutes(app, context);
@@ -64,9 +70,23 @@ function countRequests(metrics: ServerMetrics) {
   };
 }
 
-/** 401 unless the bearer token is the admin's or a device's; leaves the caller in `res.locals.principal`. */
-function authenticate({ authenticator, logger }: AppContext) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+/**
+ * 401 unless the bearer token is the admin's or a device's, or (without an `Authorization` header) the console's
+ * session cookie is a live session's: then a write needs the session's CSRF token, and a device's session only reads.
+ * Leaves the caller in `res.locals.principal`.
+ */
+function authenticate({ authenticator, logger, console: { sessions } }: AppContext) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    if (!authenticator.open && req.get('Authorization') === undefined) {
+      const found = await sessions.ofRequest(req);
+      if (found) {
+        checkReadOnly(req, found.session);
+        checkCsrf(req, found.session);
+        res.locals.principal = found.session.principal;
+        next();
+        return;
+      }
+    }
     const identity = authenticator.identify(req.get('Authorization'));
     if (identity.role === 'rejected') {
       logger.warn(`refused ${req.method} ${req.path} from ${clientAddress(req)}: ${identity.reason}`);

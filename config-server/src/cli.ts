@@ -98,7 +98,16 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       return 0;
     }
     const tokens = loadTokens(env, command.options.deviceTokensFile, logger);
-    server = createConfigServer({ dbPath: command.options.dbPath, ...tokens, logger });
+    const { dbPath, sessionTtlSeconds, offlineAfterSeconds, prometheusUrl, grafanaUrl } = command.options;
+    server = createConfigServer({
+      dbPath,
+      ...tokens,
+      logger,
+      sessionTtlSeconds,
+      offlineAfterSeconds,
+      ...(prometheusUrl === undefined ? {} : { prometheusUrl }),
+      ...(grafanaUrl === undefined ? {} : { grafanaUrl }),
+    });
   } catch (error) {
     return fail(error);
   }

@@ -37,18 +37,23 @@ export function registerConfigRoutes(app: Express, context: AppContext): void {
       let generation = notifier.generation(deviceId);
       let current = await store.current(deviceId);
       if (!current) throw new HttpError(404, `no config for device ${deviceId}; PUT /config/${deviceId} creates it`);
-      if (requestSource(req, res) === 'device') await store.recordSeen(deviceId, clientAddress(req));
+      const asDevice = requestSource(req, res) === 'device';
+      if (asDevice) await store.recordSeen(deviceId, clientAddress(req));
       // Hold the request only while the client already has the current version: otherwise it needs it now. A wake-up
       // that finds no new version (a re-check after another replica's notices were missed) keeps holding it.
       const deadline = Date.now() + wait * 1000;
+      let held = false;
       while (wait > 0 && ifNoneMatch !== undefined && noneMatchHits(ifNoneMatch, current.version) && Date.now() < deadline) {
         const reason = await notifier.wait(deviceId, deadline - Date.now(), signalOnClose(res), generation);
         if (reason === 'aborted') return;
+        held = true;
         generation = notifier.generation(deviceId);
         current = (await store.current(deviceId)) ?? current;
         if (reason === 'closing') res.set('Connection', 'close');
         if (reason !== 'changed') break;
       }
+      // A device holding a long-poll is there all along: seen again when it ends, so that a 55 s poll keeps it online.
+      if (held && asDevice) await store.recordSeen(deviceId, clientAddress(req));
       // When this version was stored: a device merging offline changes lets the later change of a key win.
       res.set({ ETag: etagFor(current.version), 'X-Config-Updated-At': current.created_at, Vary: 'Accept', 'Cache-Control': 'no-cache' });
       if (ifNoneMatch !== undefined && noneMatchHits(ifNoneMatch, current.version)) {

@@ -16,15 +16,22 @@ export function registerDeviceRoutes(app: Express, context: AppContext): void {
   const { store, logger } = context;
   const readJson = express.text({ type: JSON_TYPES, limit: context.bodyLimitBytes });
 
+  /** A summary with `online`: seen within the last `offlineAfterSeconds`. */
+  const withOnline = (device: DeviceSummary, now = Date.now()): DeviceSummary & { online: boolean } => ({
+    ...device,
+    online: device.last_seen !== null && now - Date.parse(device.last_seen) <= context.offlineAfterSeconds * 1000,
+  });
+
   app.get('/devices', requireAdmin, async (_req: Request, res: Response) => {
-    res.json({ devices: await store.devices() });
+    const now = Date.now();
+    res.json({ devices: (await store.devices()).map((device) => withOnline(device, now)) });
   });
 
   app.get('/devices/:deviceId', async (req: Request, res: Response) => {
     const deviceId = String(req.params.deviceId);
     const device = await store.device(deviceId);
     if (!device) throw new HttpError(404, `no config for device ${deviceId}`);
-    res.json(device);
+    res.json(withOnline(device));
   });
 
   app
@@ -46,7 +53,7 @@ export function registerDeviceRoutes(app: Express, context: AppContext): void {
       }
       if (status === 'failed') logger.warn(`${deviceId}: failed to apply version ${version}: ${error === undefined ? 'no reason given' : error}`);
       if (status === 'applied') logger.info(`${deviceId}: applied version ${version}`);
-      res.json(outcome);
+      res.json(withOnline(outcome));
     })
     .all(methodNotAllowed('POST'));
 

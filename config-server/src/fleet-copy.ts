@@ -30,6 +30,8 @@ export function tableRows(db: SqlDatabase, { table, columns, key }: (typeof FLEE
  * database to another, SQLite or PostgreSQL either way, in one transaction of the target. Both are brought to the
  * current schema first; a target that holds any device, layer or rollout is refused, so nothing is overwritten.
  * Answers how many rows each table got. Tokens are not in the database: they stay where the server reads them.
+ * Console sessions are not copied: a move of the database is a stop of every server, after which signing in again is
+ * what an operator expects, and a session stays tied to the database it was opened on.
  */
 export async function copyFleet(from: string, to: string): Promise<Record<string, number>> {
   if (!isPostgresUrl(from) && !existsSync(from)) throw new ConfigServerError('ECS_DB_OPEN_FAILED', `there is no database file ${from} to copy from`);

@@ -1,4 +1,5 @@
 import express, { type Express, type Request, type Response } from 'express';
+import { stringify as stringifyYaml } from 'yaml';
 import type { AppContext } from './app';
 import { HISTORY_DEFAULT, HISTORY_MAX } from './config-routes';
 import { HttpError } from './errors';
@@ -14,12 +15,27 @@ import {
 import { dryRunParam, preview } from './dry-run';
 import { isPlainObject } from './layers';
 import { clientAddress, JSON_TYPES, limitParam, methodNotAllowed, requestBody, requestSource, requireAdmin, YAML_TYPES } from './requests';
-import type { LayerKey, LayerVersion } from './store-api';
+import type { LayerKey, LayerVersion, RolloutState } from './store-api';
+
+const ROLLOUT_STATES: ReadonlyArray<RolloutState['state']> = ['running', 'halted', 'completed', 'aborted', 'rolled_back'];
+const ROLLOUTS_DEFAULT = 100;
+const ROLLOUTS_MAX = 1000;
+
+/**
+ * A layer as JSON, or with `Accept: application/yaml` (or another YAML type) as the YAML text of `editable`: what a
+ * `PUT` of the layer takes, so that a client without a YAML library can edit the text and send it back.
+ */
+function sendLayer(req: Request, res: Response, json: unknown, editable: unknown): void {
+  const type = req.accepts(['application/json', ...YAML_TYPES]);
+  res.vary('Accept');
+  if (type && type !== 'application/json') res.type(type).send(stringifyYaml(editable));
+  else res.json(json);
+}
 
 /**
  * The layers: GET/PUT /fleet, GET/PUT/DELETE /groups/{name}, GET /groups, GET /groups/{name}/devices, the device's
  * own layer at /config/{id}/layer, each with /history and /rollback; PUT /devices/{id}/tags;
- * GET /config/{id}/effective; GET /rollouts/{id} and POST /rollouts/{id}/resume|abort|rollback.
+ * GET /config/{id}/effective; GET /rollouts, GET /rollouts/{id} and POST /rollouts/{id}/resume|abort|rollback.
  */
 export function registerLayerRoutes(app: Express, context: AppContext): void {
   const { store, logger, rollouts } = context;
@@ -91,10 +107,11 @@ export function registerLayerRoutes(app: Express, context: AppContext): void {
   // The fleet layer.
   app
     .route('/fleet')
-    .get(requireAdmin, async (_req: Request, res: Response) => {
+    .get(requireAdmin, async (req: Request, res: Response) => {
       const stored = await store.layer('fleet');
       if (stored) res.set('ETag', etagFor(stored.version));
-      res.json({ version: stored?.version ?? 0, config: stored?.body?.config ?? {}, updated_at: stored?.created_at ?? null });
+      const config = stored?.body?.config ?? {};
+      sendLayer(req, res, { version: stored?.version ?? 0, config, updated_at: stored?.created_at ?? null }, config);
     })
     .put(requireAdmin, readBody, async (req: Request, res: Response) => {
       const { problems, parsed } = fleetBodyProblems(requestBody(req, ['json', 'yaml']));
@@ -119,7 +136,8 @@ export function registerLayerRoutes(app: Express, context: AppContext): void {
       const stored = await store.layer(layer);
       if (!stored?.body) throw new HttpError(404, `no group ${String(req.params.name)}`);
       res.set('ETag', etagFor(stored.version));
-      res.json({ name: String(req.params.name), version: stored.version, ...stored.body, updated_at: stored.created_at });
+      const { selector = {}, priority = 0, config } = stored.body;
+      sendLayer(req, res, { name: String(req.params.name), version: stored.version, ...stored.body, updated_at: stored.created_at }, { selector, priority, config });
     })
     .put(readBody, async (req: Request, res: Response) => {
       const { problems, parsed } = groupBodyProblems(requestBody(req, ['json', 'yaml']));
@@ -153,7 +171,8 @@ export function registerLayerRoutes(app: Express, context: AppContext): void {
     .get(async (req: Request, res: Response) => {
       const stored = await store.layer(await registeredDevice(req));
       res.set('ETag', etagFor(stored?.version ?? 0));
-      res.json({ device_id: String(req.params.deviceId), version: stored?.version ?? 0, config: stored?.body?.config ?? {}, discovered: stored?.body?.discovered ?? {} });
+      const config = stored?.body?.config ?? {};
+      sendLayer(req, res, { device_id: String(req.params.deviceId), version: stored?.version ?? 0, config, discovered: stored?.body?.discovered ?? {} }, config);
     })
     .put(readBody, async (req: Request, res: Response) => {
       const layer = await registeredDevice(req);
@@ -201,6 +220,17 @@ export function registerLayerRoutes(app: Express, context: AppContext): void {
     if (!Number.isSafeInteger(id) || id < 1) throw new HttpError(400, `a rollout id is a positive integer, not ${JSON.stringify(req.params.id)}`);
     return id;
   };
+  app
+    .route('/rollouts')
+    .get(requireAdmin, async (req: Request, res: Response) => {
+      const { state } = req.query;
+      if (state !== undefined && !ROLLOUT_STATES.includes(state as RolloutState['state'])) {
+        throw new HttpError(400, `state must be one of ${ROLLOUT_STATES.join(', ')}, not ${JSON.stringify(state)}`);
+      }
+      const limit = limitParam(req, ROLLOUTS_DEFAULT, ROLLOUTS_MAX);
+      res.json({ rollouts: await store.rollouts({ ...(state === undefined ? {} : { state: state as RolloutState['state'] }), limit }) });
+    })
+    .all(methodNotAllowed('GET, HEAD'));
   app
     .route('/rollouts/:id')
     .get(requireAdmin, async (req: Request, res: Response) => {

@@ -6,8 +6,8 @@ import { tooNewMessage, type ChangeChannel, type SqlClient, type SqlDatabase, ty
 
 /**
  * Each entry brings the schema from the previous version (the highest row of `schema_version`) to the next. Never
- * edit one. Version 1 is the schema SQLite reaches at its version 2. Text keys sort as SQLite sorts them (bytewise:
- * COLLATE "C"); configs stay text so that their key order is kept.
+ * edit one. Version 1 is the schema SQLite reaches at its version 2, version 2 its version 3. Text keys sort as SQLite
+ * sorts them (bytewise: COLLATE "C"); configs stay text so that their key order is kept.
  */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE devices (
@@ -77,6 +77,18 @@ const MIGRATIONS: readonly string[] = [
      version INTEGER,
      PRIMARY KEY (rollout_id, device_id)
    );`,
+  // Console sessions, by the SHA-256 of the cookie's value; times in milliseconds.
+  `CREATE TABLE sessions (
+     key TEXT COLLATE "C" PRIMARY KEY,
+     role TEXT NOT NULL CHECK (role IN ('admin', 'device')),
+     device_id TEXT COLLATE "C",
+     csrf_token TEXT NOT NULL,
+     credential TEXT NOT NULL,
+     address TEXT,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX sessions_by_expiry ON sessions (expires_at);`,
 ];
 
 /** Advisory lock keys: every write transaction takes the first, so writes through any replica run one at a time. */

@@ -4,6 +4,8 @@ import { createLogger, listen as listenOn, type Logger } from '@edge-metrics/cor
 import type { Express } from 'express';
 import { createApp } from './app';
 import { ChangeNotifier } from './change-notifier';
+import { PACKAGE_ROOTS, type ConsoleRoots } from './console-assets';
+import { SessionManager } from './console-sessions';
 import { ConfigServerError, describeError } from './errors';
 import { createServerMetrics } from './metrics';
 import { RolloutTimer } from './rollout-timer';
@@ -27,6 +29,16 @@ export interface ConfigServerOptions {
   bodyLimitBytes?: number;
   /** Default: core's logger at level info, on stderr. */
   logger?: Logger;
+  /** How long a console session lasts, in seconds (default 12 h). */
+  sessionTtlSeconds?: number;
+  /** A device is online while its last request is at most this many seconds old (default 180). */
+  offlineAfterSeconds?: number;
+  /** Prometheus's base URL: the console shows each device's power from it. */
+  prometheusUrl?: string;
+  /** Grafana's base URL: the console links each device to its dashboard there. */
+  grafanaUrl?: string;
+  /** Where the console's files are (default: the package's). */
+  consoleRoots?: ConsoleRoots;
 }
 
 export interface ConfigServer {
@@ -40,6 +52,8 @@ export interface ConfigServer {
 
 export const DEFAULT_MAX_WAIT_SECONDS = 60;
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
+export const DEFAULT_SESSION_TTL_SECONDS = 12 * 60 * 60;
+export const DEFAULT_OFFLINE_AFTER_SECONDS = 180;
 /** How long close() lets open requests finish before cutting their connections. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -63,6 +77,7 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
     deviceIds.forEach((deviceId) => notifier.notify(deviceId));
   });
   const rollouts = new RolloutTimer(store, logger);
+  const sessions = new SessionManager(store, authenticator, options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS, logger);
   // Changes written through the other servers on the same database. One of them may have started a rollout: every
   // replica steps it on (the first one due does; the store lets only one step happen), so none depends on the one
   // that started it staying up.
@@ -80,6 +95,13 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
     logger,
     maxWaitSeconds: options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    offlineAfterSeconds: options.offlineAfterSeconds ?? DEFAULT_OFFLINE_AFTER_SECONDS,
+    console: {
+      sessions,
+      roots: options.consoleRoots ?? PACKAGE_ROOTS,
+      ...(options.prometheusUrl === undefined ? {} : { prometheusUrl: options.prometheusUrl }),
+      ...(options.grafanaUrl === undefined ? {} : { grafanaUrl: options.grafanaUrl }),
+    },
   });
   const server = createServer(app);
   let closing: Promise<void> | undefined;
@@ -97,6 +119,7 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
     }
     // Rollouts that were running when the server stopped step on from where they stood.
     await rollouts.start();
+    if (!authenticator.open) sessions.startSweeping();
     return address;
   };
 
@@ -109,6 +132,7 @@ export function createConfigServer(options: ConfigServerOptions): ConfigServer {
       clearTimeout(cut);
     }
     rollouts.stop();
+    sessions.stop();
     await store.close();
   };
 

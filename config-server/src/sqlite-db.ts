@@ -80,6 +80,18 @@ const MIGRATIONS: readonly string[] = [
             'the whole config the device had before layers'
        FROM config_versions v
       WHERE v.version = (SELECT MAX(version) FROM config_versions WHERE device_id = v.device_id);`,
+  // Console sessions, by the SHA-256 of the cookie's value; times in milliseconds.
+  `CREATE TABLE sessions (
+     key TEXT PRIMARY KEY,
+     role TEXT NOT NULL CHECK (role IN ('admin', 'device')),
+     device_id TEXT,
+     csrf_token TEXT NOT NULL,
+     credential TEXT NOT NULL,
+     address TEXT,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX sessions_by_expiry ON sessions (expires_at);`,
 ];
 
 /**

@@ -48,6 +48,8 @@ export interface Store {
   tags(deviceId: string): Promise<Record<string, string> | undefined>;
 
   rollout(id: number): Promise<RolloutState | undefined>;
+  /** Rollouts newest first, without their devices; only those in `state` when given. */
+  rollouts(filter: { state?: RolloutState['state']; limit: number }): Promise<RolloutSummary[]>;
   /** Rollouts that step on a timer (running), with when their next step is due. */
   runningRollouts(): Promise<Array<{ id: number; next_step_at: number }>>;
   /** Checks the current step of a running rollout once its wait is over: halts it, reaches the next step or completes it. */
@@ -67,8 +69,33 @@ export interface Store {
    * `'all'` when such notices may have been missed (after a lost connection), so that every waiting device looks again.
    */
   onReplicaChange(listener: (deviceIds: readonly string[] | 'all') => void): void;
+
+  /** Stores a console session (every replica sees it). */
+  addSession(session: StoredSession): Promise<void>;
+  /** The session stored under `key`, unless it expired at `now` (ms). */
+  session(key: string, now: number): Promise<StoredSession | undefined>;
+  /** Ends a session; false when there was none. */
+  deleteSession(key: string): Promise<boolean>;
+  /** Deletes every session expired at `now` (ms); answers how many. */
+  sweepSessions(now: number): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A console session as stored: keyed by the SHA-256 of the cookie's value (never the value itself), so that a copy
+ * of the database lets no one in. `credential` ties it to the token it was opened with (see console-sessions.ts).
+ */
+export interface StoredSession {
+  key: string;
+  role: 'admin' | 'device';
+  device_id: string | null;
+  csrf_token: string;
+  credential: string;
+  address: string | null;
+  /** Milliseconds since the epoch. */
+  created_at: number;
+  expires_at: number;
 }
 
 /** Who made a change: an operator (admin) or the device itself. */
@@ -196,6 +223,9 @@ export interface RolloutState {
   devices: RolloutDeviceState[];
 }
 
+/** A rollout as `GET /rollouts` lists it. */
+export type RolloutSummary = Omit<RolloutState, 'devices'>;
+
 /** One stored effective config of a device, as the API shows it. */
 export interface ConfigVersion {
   version: number;
@@ -226,6 +256,9 @@ export interface DeviceSummary {
   /** `host:port` that Prometheus scrapes (`/sd`); null until the device reports its metrics port. */
   target: string | null;
   apply: ApplyState | null;
+  /** Operator-set tags, and the groups whose selectors pick the device now (in merge order). */
+  tags: Record<string, string>;
+  groups: string[];
 }
 
 /** The device's last reports: the newest version it received and the newest it runs are kept apart. */

@@ -35,7 +35,9 @@ import type {
   RolloutAction,
   RolloutDeviceState,
   RolloutState,
+  RolloutSummary,
   Store,
+  StoredSession,
 } from './store-api';
 
 export type { ApplyState, ChangeSource, ConfigVersion, DeviceSummary, WriteOutcome } from './store-api';
@@ -62,6 +64,7 @@ interface DeviceRow {
   device_type: string | null;
   target_address: string | null;
   metrics_port: number | null;
+  tags: string;
   received_version: number | null;
   apply_status: 'applied' | 'failed' | null;
   apply_error: string | null;
@@ -129,7 +132,7 @@ interface RolloutDeviceRow {
 }
 
 const DEVICE_SELECT = `
-  SELECT d.device_id, d.last_seen_at, d.last_seen_address, d.device_type, d.target_address, d.metrics_port,
+  SELECT d.device_id, d.last_seen_at, d.last_seen_address, d.device_type, d.target_address, d.metrics_port, d.tags,
          cur.version, cur.source, cur.created_at AS updated_at,
          rec.version AS received_version, rec.apply_status, rec.apply_error, rec.apply_reported_at,
          (SELECT MAX(version) FROM config_versions
@@ -333,6 +336,8 @@ const S = {
     "SELECT id FROM rollouts WHERE layer = ? AND state IN ('running', 'halted')",
   ),
   rollout: statement<[number], RolloutRow>('SELECT * FROM rollouts WHERE id = ?'),
+  rollouts: statement<[number], RolloutRow>('SELECT * FROM rollouts ORDER BY id DESC LIMIT ?'),
+  rolloutsIn: statement<[string, number], RolloutRow>('SELECT * FROM rollouts WHERE state = ? ORDER BY id DESC LIMIT ?'),
   runningRolloutsOf: statement<[string], { id: number }>(
     `SELECT r.id FROM rollouts r JOIN rollout_devices d ON d.rollout_id = r.id
       WHERE d.device_id = ? AND r.state = 'running' AND d.step = r.step`,
@@ -357,6 +362,13 @@ const S = {
   reachDevice: statement<[number, number | null, number, string]>(
     'UPDATE rollout_devices SET step = ?, version = ? WHERE rollout_id = ? AND device_id = ?',
   ),
+  addSession: statement<[string, string, string | null, string, string, string | null, number, number]>(
+    `INSERT INTO sessions (key, role, device_id, csrf_token, credential, address, created_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ),
+  session: statement<[string, number], StoredSession>('SELECT * FROM sessions WHERE key = ? AND expires_at > ?'),
+  deleteSession: statement<[string]>('DELETE FROM sessions WHERE key = ?'),
+  sweepSessions: statement<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
   outcomeSince: statement<[string, number], { apply_status: 'applied' | 'failed'; apply_error: string | null }>(
     `SELECT apply_status, apply_error FROM config_versions
       WHERE device_id = ? AND version >= ? AND apply_status IS NOT NULL ORDER BY version DESC LIMIT 1`,
@@ -476,10 +488,14 @@ export class SqlStore implements Store {
   }
 
   async groups(): Promise<GroupState[]> {
+    return this.groupsOn(this.db);
+  }
+
+  private async groupsOn(sql: SqlClient): Promise<GroupState[]> {
     const groups: GroupState[] = [];
-    for (const { layer, current_version: version } of await S.sharedLayers.all(this.db)) {
+    for (const { layer, current_version: version } of await S.sharedLayers.all(sql)) {
       if (!layer.startsWith('group:')) continue;
-      const stored = (await this.layerVersion(layer, version))!;
+      const stored = toLayerVersion((await S.layerVersion.get(sql, layer, version))!);
       if (!stored.body) continue;
       groups.push({
         name: layer.slice('group:'.length),
@@ -594,6 +610,11 @@ export class SqlStore implements Store {
     return (await S.rollout.get(this.db, id)) && this.rolloutState(this.db, id);
   }
 
+  async rollouts({ state, limit }: { state?: RolloutState['state']; limit: number }): Promise<RolloutSummary[]> {
+    const rows = state === undefined ? await S.rollouts.all(this.db, limit) : await S.rolloutsIn.all(this.db, state, limit);
+    return rows.map(toRolloutSummary);
+  }
+
   async runningRollouts(): Promise<Array<{ id: number; next_step_at: number }>> {
     return S.runningRollouts.all(this.db);
   }
@@ -678,7 +699,7 @@ export class SqlStore implements Store {
   }
 
   private async rolloutState(sql: SqlClient, id: number): Promise<RolloutState> {
-    const row = (await S.rollout.get(sql, id))!;
+    const summary = toRolloutSummary((await S.rollout.get(sql, id))!);
     const devices: RolloutDeviceState[] = [];
     for (const device of await S.rolloutDevices.all(sql, id)) {
       const outcome = await this.outcome(sql, device);
@@ -690,22 +711,7 @@ export class SqlStore implements Store {
         error: outcome?.apply_error ?? null,
       });
     }
-    return {
-      id,
-      layer: row.layer,
-      from_version: row.from_version,
-      to_version: row.to_version,
-      steps: JSON.parse(row.steps) as number[],
-      wait_s: row.wait_s,
-      max_failed_percent: row.max_failed_percent,
-      state: row.state,
-      step: row.step,
-      next_step_at: isoOrNull(row.next_step_at),
-      reason: row.reason,
-      created_at: iso(row.created_at),
-      updated_at: iso(row.updated_at),
-      devices,
-    };
+    return { ...summary, devices };
   }
 
   async recordSeen(deviceId: string, address: string | null): Promise<boolean> {
@@ -741,17 +747,30 @@ export class SqlStore implements Store {
       }
       const retyped = report.device_type !== undefined && report.device_type !== before.device_type;
       const changed = retyped ? await this.refresh(sql, [deviceId], { source: 'device', address: fromAddress }, 'device_type reported') : [];
-      return { result: toDeviceSummary((await S.device.get(sql, deviceId))!), changed };
+      return { result: (await this.summaries(sql, [(await S.device.get(sql, deviceId))!]))[0]!, changed };
     }, 'device');
   }
 
   async device(deviceId: string): Promise<DeviceSummary | undefined> {
     const row = await S.device.get(this.db, deviceId);
-    return row && toDeviceSummary(row);
+    return row && (await this.summaries(this.db, [row]))[0];
   }
 
   async devices(): Promise<DeviceSummary[]> {
-    return (await S.devices.all(this.db)).map(toDeviceSummary);
+    return this.summaries(this.db, await S.devices.all(this.db));
+  }
+
+  /** The rows as `GET /devices` shows them, with the groups that select each device now. */
+  private async summaries(sql: SqlClient, rows: readonly DeviceRow[]): Promise<DeviceSummary[]> {
+    const groups = await this.groupsOn(sql);
+    // One device reads its own record; a list reads them all at once.
+    const records = rows.length === 1 ? [await this.record(sql, rows[0]!.device_id)] : await this.records(sql);
+    const byId = new Map(records.flatMap((record) => (record ? [[record.device_id, record] as const] : [])));
+    return rows.map((row) => {
+      const record = byId.get(row.device_id);
+      const selecting = record ? groups.filter((group) => selects(group.selector, attributesOf(record))).map((group) => group.name) : [];
+      return toDeviceSummary(row, selecting);
+    });
   }
 
   async deviceCount(): Promise<number> {
@@ -768,6 +787,23 @@ export class SqlStore implements Store {
 
   onReplicaChange(listener: (deviceIds: readonly string[] | 'all') => void): void {
     this.replicaListeners.push(listener);
+  }
+
+  async addSession(session: StoredSession): Promise<void> {
+    const { key, role, device_id: deviceId, csrf_token: csrf, credential, address, created_at: createdAt, expires_at: expiresAt } = session;
+    await this.db.transaction((sql) => S.addSession.run(sql, key, role, deviceId, csrf, credential, address, createdAt, expiresAt));
+  }
+
+  async session(key: string, now: number): Promise<StoredSession | undefined> {
+    return S.session.get(this.db, key, now);
+  }
+
+  async deleteSession(key: string): Promise<boolean> {
+    return (await this.db.transaction((sql) => S.deleteSession.run(sql, key))) > 0;
+  }
+
+  async sweepSessions(now: number): Promise<number> {
+    return this.db.transaction((sql) => S.sweepSessions.run(sql, now));
   }
 
   async ping(): Promise<void> {
@@ -914,7 +950,25 @@ function toConfigVersion(row: VersionRow): ConfigVersion {
   };
 }
 
-function toDeviceSummary(row: DeviceRow): DeviceSummary {
+function toRolloutSummary(row: RolloutRow): RolloutSummary {
+  return {
+    id: row.id,
+    layer: row.layer,
+    from_version: row.from_version,
+    to_version: row.to_version,
+    steps: JSON.parse(row.steps) as number[],
+    wait_s: row.wait_s,
+    max_failed_percent: row.max_failed_percent,
+    state: row.state,
+    step: row.step,
+    next_step_at: isoOrNull(row.next_step_at),
+    reason: row.reason,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+function toDeviceSummary(row: DeviceRow, groups: string[]): DeviceSummary {
   return {
     device_id: row.device_id,
     version: row.version,
@@ -938,5 +992,7 @@ function toDeviceSummary(row: DeviceRow): DeviceSummary {
             applied_version: row.applied_version,
             reported_at: iso(row.apply_reported_at),
           },
+    tags: JSON.parse(row.tags) as Record<string, string>,
+    groups,
   };
 }

@@ -67,6 +67,12 @@ export class Authenticator {
     return this.adminDigest === undefined;
   }
 
+  /** The digest of the token `principal` signs in with now; undefined when it has none (any more). */
+  digestOf(principal: Principal): Buffer | undefined {
+    if (principal.role === 'admin') return this.adminDigest;
+    return this.deviceDigests.find((device) => device.deviceId === principal.deviceId)?.digest;
+  }
+
   /**
    * Who sends the `Authorization` header `authorization`. Every configured token is compared, without stopping
    * at a match, so the time taken tells nothing about which token came close.
@@ -75,6 +81,11 @@ export class Authenticator {
     if (this.open) return { role: 'admin' };
     const token = /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1];
     if (token === undefined) return { role: 'rejected', reason: 'no bearer token (send Authorization: Bearer <token>)' };
+    return this.identifyToken(token);
+  }
+
+  /** Whose token `token` is, comparing with every configured token (see `identify`). */
+  identifyToken(token: string): Principal | Rejection {
     const presented = secretDigest(token);
     let principal: Principal | undefined;
     if (this.adminDigest && sameDigest(presented, this.adminDigest)) principal = { role: 'admin' };

@@ -24,6 +24,7 @@ describe('edge-metrics-config-server', () => {
     expect(await help.exited).toEqual({ code: 0, signal: null });
     expect(help.stdout()).toContain('Usage: edge-metrics-config-server [options]');
     expect(help.stdout()).toContain('CONFIG_SERVER_DEVICE_TOKENS');
+    for (const flag of ['--session-ttl DURATION', '--offline-after SECONDS', '--prometheus-url URL', '--grafana-url URL']) expect(help.stdout()).toContain(flag);
 
     const version = runCli(['--version']);
     expect(await version.exited).toEqual({ code: 0, signal: null });
@@ -38,6 +39,8 @@ describe('edge-metrics-config-server', () => {
     [['--listen', 'no such host!'], '--listen must be an IP address or a host name, not "no such host!"'],
     [['--db', ''], '--db needs a file name or a postgres:// URL'],
     [['extra'], "Unexpected argument 'extra'"],
+    [['--session-ttl', '5'], '--session-ttl must be a duration from 1m to 30d such as 30m, 12h or 7d, not "5"'],
+    [['--prometheus-url', 'localhost:9090'], '--prometheus-url must be an http:// or https:// URL, not "localhost:9090"'],
   ])('exits 2 with one line for %j', async (args, message) => {
     const cli = runCli(args);
     expect(await cli.exited).toEqual({ code: 2, signal: null });
@@ -139,6 +142,26 @@ describe('edge-metrics-config-server', () => {
     expect((await request(cli.base, '/config/edge-01')).status).toBe(404);
     cli.child.kill('SIGTERM');
     expect((await cli.exited).code).toBe(0);
+  });
+
+  it('serves the console with the session length, offline threshold, Prometheus and Grafana of its flags', async () => {
+    const cli = await startCli(
+      ['--db', join(await tempDir(), 'console.db'), '--session-ttl', '30m', '--offline-after', '90', '--prometheus-url', 'http://127.0.0.1:9/', '--grafana-url', 'https://grafana.example.org'],
+      { CONFIG_SERVER_TOKEN: ADMIN },
+    );
+    const signIn = await request(cli.base, '/ui/sign-in', { method: 'POST', body: `token=${ADMIN}`, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(signIn.headers['set-cookie']![0]).toMatch(/; Max-Age=1800$/);
+    const cookie = signIn.headers['set-cookie']![0]!.split(';')[0]!;
+    expect((await request(cli.base, '/ui/session', { headers: { Cookie: cookie } })).json()).toMatchObject({
+      offline_after_s: 90,
+      prometheus: true,
+      grafana_url: 'https://grafana.example.org/d/edge-metrics-device',
+    });
+    const power = await request(cli.base, '/ui/power', { headers: { Cookie: cookie } });
+    expect([power.status, power.json().error]).toEqual([502, expect.stringContaining('Prometheus at http://127.0.0.1:9 did not answer')]);
+    // The page itself comes from the package's folders.
+    const page = await request(cli.base, '/ui/sign-in');
+    expect([page.status, page.text]).toEqual([200, expect.stringContaining('<form method="post" action="/ui/sign-in">')]);
   });
 
   it('warns when the device tokens file can be read by others', async () => {

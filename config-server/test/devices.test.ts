@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanUp, metricValue, request, SAMPLE_CONFIG, startServer } from './helpers';
+import { cleanUp, metricValue, request, SAMPLE_CONFIG, startServer, waitFor } from './helpers';
 import { httpSdProblems } from './prometheus-http-sd';
 
 afterEach(cleanUp);
@@ -115,8 +115,11 @@ describe('GET /devices', () => {
         metrics_port: null,
         target: null,
         apply: null,
+        tags: {},
+        groups: [],
+        online: true,
       },
-      expect.objectContaining({ device_id: 'edge-02', version: 2, source: 'device', last_seen: null }),
+      expect.objectContaining({ device_id: 'edge-02', version: 2, source: 'device', last_seen: null, online: false }),
     ]);
     expect(Date.parse(devices[0].last_seen)).toBeGreaterThanOrEqual(Date.parse(devices[0].updated_at));
   });
@@ -143,5 +146,43 @@ describe('GET /sd', () => {
       { targets: ['10.0.10.2:9200'], labels: { device_id: 'edge-02', device_type: 'jetson_xavier' } },
       { targets: ['[fd00::3]:9100'], labels: { device_id: 'pi-3' } },
     ]);
+  });
+});
+
+describe('tags, groups and online in the device summaries', () => {
+  it('shows the tags and the groups that select each device now', async () => {
+    const { base } = await registered('edge-01', 'pi-07');
+    await report(base, 'pi-07', { device_type: 'raspberrypi' });
+    await request(base, '/devices/edge-01/tags', { method: 'PUT', json: { tags: { ring: 'canary', site: 'hq' } } });
+    await request(base, '/groups/canary', { method: 'PUT', json: { selector: { tags: { ring: 'canary' } }, priority: 20, config: { interval: 1 } } });
+    await request(base, '/groups/pis', { method: 'PUT', json: { selector: { device_type: 'raspberrypi' }, config: {} } });
+    // Selected by the device_type of its own layer until it reports one.
+    await request(base, '/groups/orins', { method: 'PUT', json: { selector: { device_type: 'jetson_orin' }, priority: 5, config: {} } });
+
+    const { devices } = (await request(base, '/devices')).json();
+    expect(devices.map(({ device_id, tags, groups }: { device_id: string; tags: unknown; groups: string[] }) => ({ device_id, tags, groups }))).toEqual([
+      { device_id: 'edge-01', tags: { ring: 'canary', site: 'hq' }, groups: ['orins', 'canary'] },
+      { device_id: 'pi-07', tags: {}, groups: ['pis'] },
+    ]);
+    expect((await request(base, '/devices/edge-01')).json()).toMatchObject({ tags: { ring: 'canary', site: 'hq' }, groups: ['orins', 'canary'] });
+    await request(base, '/groups/canary', { method: 'DELETE' });
+    expect((await request(base, '/devices/edge-01')).json().groups).toEqual(['orins']);
+  });
+
+  it('calls a device online while it was seen within --offline-after seconds', async () => {
+    const { base } = await startServer({ offlineAfterSeconds: 1 });
+    await request(base, '/config/edge-01', { method: 'PUT', json: SAMPLE_CONFIG });
+    // Registered by an operator, never seen: offline.
+    expect((await request(base, '/devices/edge-01')).json()).toMatchObject({ last_seen: null, online: false });
+    const reported = await report(base, 'edge-01', { metrics_port: 9100 });
+    expect(reported.json()).toMatchObject({ last_seen: expect.any(String), online: true });
+    await waitFor(async () => (await request(base, '/devices/edge-01')).json().online === false, 'the device to go offline');
+    expect((await request(base, '/devices')).json().devices[0].online).toBe(false);
+  });
+
+  it('keeps a device seen within the default 180 s online', async () => {
+    const { base } = await registered('edge-01');
+    await request(base, '/config/edge-01', { headers: { 'X-Config-Source': 'device' } });
+    expect((await request(base, '/devices')).json().devices[0]).toMatchObject({ last_seen: expect.any(String), online: true });
   });
 });

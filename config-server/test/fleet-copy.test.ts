@@ -66,6 +66,28 @@ describe('copying a fleet between SQLite and PostgreSQL', () => {
     expect([next.status, next.json().rollout.id]).toEqual([202, 2]);
   });
 
+  it('leaves the console sessions behind: everyone signs in again on the new database', async () => {
+    const original = await startServer({ adminToken: 'admin-copy-2d8e61f0b9c4' });
+    await request(original.base, '/config/edge-01', { method: 'PUT', json: SAMPLE_CONFIG, token: 'admin-copy-2d8e61f0b9c4' });
+    const signedIn = await request(original.base, '/ui/sign-in', { method: 'POST', body: 'token=admin-copy-2d8e61f0b9c4', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const cookie = signedIn.headers['set-cookie']![0]!.split(';')[0]!;
+    await original.server.close();
+    const copy = join(await tempDir(), 'copy.db');
+    expect(await copyFleet(original.dbPath, copy)).toMatchObject({ devices: 1 });
+    const sessionCount = async (db: string) => {
+      const opened = openDatabase(db);
+      await opened.open();
+      try {
+        return (await opened.get<{ count: number }>('SELECT COUNT(*) AS count FROM sessions'))!.count;
+      } finally {
+        await opened.close();
+      }
+    };
+    expect([await sessionCount(original.dbPath), await sessionCount(copy)]).toEqual([1, 0]);
+    const onCopy = await startServer({ dbPath: copy, adminToken: 'admin-copy-2d8e61f0b9c4' });
+    expect((await request(onCopy.base, '/ui/session', { headers: { Cookie: cookie } })).status).toBe(401);
+  });
+
   it('is the CLI subcommand migrate, which refuses a target that already holds a fleet', async () => {
     const original = await startServer();
     await buildFleet(original.base);

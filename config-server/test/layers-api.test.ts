@@ -323,3 +323,78 @@ describe('staged rollouts', () => {
     expect((await post(second.base, `/rollouts/${next.rollout.id}/abort`)).status).toBe(409);
   });
 });
+
+describe('GET /rollouts', () => {
+  it('lists rollouts newest first without their devices, filtered by state, at most limit', async () => {
+    const { base } = await startServer();
+    await fleetOf({ base } as RunningServer, { 'd-1': 'host', 'd-2': 'host' });
+    expect((await request(base, '/rollouts')).json()).toEqual({ rollouts: [] });
+    const plan = { steps: [50, 100], wait_s: 600, max_failed_percent: 0 };
+    const first = (await put(base, '/fleet', { interval: 2, rollout: plan })).json().rollout;
+    expect((await post(base, `/rollouts/${first.id}/abort`)).json()).toMatchObject({ state: 'aborted' });
+    const second = (await put(base, '/groups/hosts', { selector: { device_type: 'host' }, config: { interval: 3 }, rollout: plan })).json().rollout;
+
+    const { rollouts } = (await request(base, '/rollouts')).json();
+    expect(rollouts.map((rollout: { id: number; layer: string; state: string }) => [rollout.id, rollout.layer, rollout.state])).toEqual([
+      [second.id, 'group:hosts', 'running'],
+      [first.id, 'fleet', 'aborted'],
+    ]);
+    const { devices, ...summary } = (await request(base, `/rollouts/${second.id}`)).json();
+    expect(devices).toHaveLength(2);
+    expect(rollouts[0]).toEqual(summary);
+    expect((await request(base, '/rollouts?state=aborted')).json().rollouts.map((rollout: { id: number }) => rollout.id)).toEqual([first.id]);
+    expect((await request(base, '/rollouts?state=completed')).json()).toEqual({ rollouts: [] });
+    expect((await request(base, '/rollouts?limit=1')).json().rollouts.map((rollout: { id: number }) => rollout.id)).toEqual([second.id]);
+
+    const badState = await request(base, '/rollouts?state=paused');
+    expect(badState.status).toBe(400);
+    expect(badState.json().error).toBe('state must be one of running, halted, completed, aborted, rolled_back, not "paused"');
+    expect((await request(base, '/rollouts?limit=0')).status).toBe(400);
+    expect((await request(base, '/rollouts', { method: 'POST' })).status).toBe(405);
+  });
+
+  it('is for the admin only', async () => {
+    const { base } = await startServer({ adminToken: 'admin-rollouts-4e1f', deviceTokens: { 'd-1': 'device-rollouts-9a2c' } });
+    expect((await request(base, '/rollouts', { token: 'device-rollouts-9a2c' })).status).toBe(403);
+    expect((await request(base, '/rollouts')).status).toBe(401);
+    expect((await request(base, '/rollouts', { token: 'admin-rollouts-4e1f' })).status).toBe(200);
+  });
+});
+
+describe('layers as YAML (Accept: application/yaml)', () => {
+  const yamlOf = (base: string, path: string, accept = 'application/yaml') => request(base, path, { headers: { Accept: accept } });
+
+  it('answers the text a PUT of the layer takes; JSON stays the default', async () => {
+    const { base } = await startServer();
+    await fleetOf({ base } as RunningServer, { 'pi-01': 'raspberrypi' });
+    await put(base, '/fleet', { interval: 5, labels: { site: 'hq' } });
+    await put(base, '/groups/pis', { selector: { device_type: 'raspberrypi' }, priority: 5, config: { interval: 2 } });
+    await put(base, '/config/pi-01/layer', { device_type: 'raspberrypi', metrics: { host_load1: false } });
+
+    const fleet = await yamlOf(base, '/fleet');
+    expect(fleet.status).toBe(200);
+    expect(fleet.headers['content-type']).toBe('application/yaml; charset=utf-8');
+    expect(fleet.headers.etag).toBe('"1"');
+    expect(fleet.headers.vary).toContain('Accept');
+    expect(fleet.text).toBe('interval: 5\nlabels:\n  site: hq\n');
+    expect((await yamlOf(base, '/groups/pis', 'text/yaml')).text).toBe('selector:\n  device_type: raspberrypi\npriority: 5\nconfig:\n  interval: 2\n');
+    expect((await yamlOf(base, '/config/pi-01/layer')).text).toBe('device_type: raspberrypi\nmetrics:\n  host_load1: false\n');
+
+    // The text goes back as it came: an unchanged PUT stores nothing.
+    for (const path of ['/fleet', '/groups/pis', '/config/pi-01/layer']) {
+      const text = (await yamlOf(base, path)).text;
+      const back = await request(base, path, { method: 'PUT', body: text, headers: { 'Content-Type': 'application/yaml' } });
+      expect([path, back.status, back.json().changed]).toEqual([path, 200, false]);
+    }
+    for (const path of ['/fleet', '/groups/pis', '/config/pi-01/layer']) {
+      const json = await request(base, path);
+      expect([path, json.headers['content-type']]).toEqual([path, 'application/json; charset=utf-8']);
+    }
+    expect((await yamlOf(base, '/fleet', 'application/json, application/yaml;q=0.5')).headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
+  it('answers an empty layer as an empty map', async () => {
+    const { base } = await startServer();
+    expect((await yamlOf(base, '/fleet')).text).toBe('{}\n');
+  });
+});

@@ -28,6 +28,18 @@ describe('long-poll GET /config/{device_id}?wait=N', () => {
     expect(await metricValue(base, 'config_server_long_polls')).toBe(0);
   });
 
+  it("sees the device again when its long-poll ends, so that a device holding polls stays online", async () => {
+    const { base } = await startServer();
+    await request(base, '/config/edge-01', { method: 'PUT', json: SAMPLE_CONFIG });
+    const poll = request(base, '/config/edge-01?wait=1', { headers: { 'If-None-Match': '"1"', 'X-Config-Source': 'device' } });
+    await heldLongPolls(base, 1);
+    const seenAtStart = (await request(base, '/devices/edge-01')).json().last_seen;
+    expect(seenAtStart).toEqual(expect.any(String));
+    expect((await poll).status).toBe(304);
+    const seenAtEnd = (await request(base, '/devices/edge-01')).json().last_seen;
+    expect(Date.parse(seenAtEnd)).toBeGreaterThan(Date.parse(seenAtStart));
+  });
+
   it('answers 304 when the time is up without a change', async () => {
     const { base } = await startServer();
     await request(base, '/config/edge-01', { method: 'PUT', json: SAMPLE_CONFIG });

@@ -18,17 +18,30 @@ describe('parseCliArgs', () => {
   it('applies the defaults', () => {
     expect(parseCliArgs([])).toEqual({
       kind: 'run',
-      options: { port: 8080, host: '0.0.0.0', dbPath: './config-server.db', deviceTokensFile: undefined },
+      options: { port: 8080, host: '0.0.0.0', dbPath: './config-server.db', deviceTokensFile: undefined, sessionTtlSeconds: 43_200, offlineAfterSeconds: 180 },
     });
   });
 
   it('reads every option', () => {
     expect(
-      parseCliArgs(['--port', '9000', '--listen', '::1', '--db', '/var/lib/ecs/fleet.db', '--device-tokens', '/etc/ecs/tokens']),
+      parseCliArgs([
+        ...['--port', '9000', '--listen', '::1', '--db', '/var/lib/ecs/fleet.db', '--device-tokens', '/etc/ecs/tokens'],
+        ...['--session-ttl', '30m', '--offline-after', '90', '--prometheus-url', 'http://prom:9090/', '--grafana-url', 'https://grafana.example.org'],
+      ]),
     ).toEqual({
       kind: 'run',
-      options: { port: 9000, host: '::1', dbPath: '/var/lib/ecs/fleet.db', deviceTokensFile: '/etc/ecs/tokens' },
+      options: {
+        port: 9000,
+        host: '::1',
+        dbPath: '/var/lib/ecs/fleet.db',
+        deviceTokensFile: '/etc/ecs/tokens',
+        sessionTtlSeconds: 1800,
+        offlineAfterSeconds: 90,
+        prometheusUrl: 'http://prom:9090',
+        grafanaUrl: 'https://grafana.example.org',
+      },
     });
+    expect(parseCliArgs(['--session-ttl', '7d'])).toMatchObject({ options: { sessionTtlSeconds: 604_800 } });
     expect(parseCliArgs(['--listen', 'config.example.org']).kind).toBe('run');
     expect(parseCliArgs(['-h', '--port', 'x'])).toEqual({ kind: 'help' });
     expect(parseCliArgs(['--version'])).toEqual({ kind: 'version' });
@@ -52,6 +65,13 @@ describe('parseCliArgs', () => {
     for (const args of [['--port', '-1'], ['--port', '1.5'], ['--port', '123456'], ['--listen', 'a b'], ['--device-tokens', ' ']]) {
       expect([args, thrownBy(() => parseCliArgs(args)).code]).toEqual([args, 'ECS_USAGE']);
     }
+    expect(thrownBy(() => parseCliArgs(['--session-ttl', '12'])).message).toBe('--session-ttl must be a duration from 1m to 30d such as 30m, 12h or 7d, not "12"');
+    expect(thrownBy(() => parseCliArgs(['--session-ttl', '10s'])).message).toContain('--session-ttl must be a duration from 1m to 30d');
+    expect(thrownBy(() => parseCliArgs(['--session-ttl', '31d'])).message).toContain('--session-ttl must be a duration from 1m to 30d');
+    expect(thrownBy(() => parseCliArgs(['--offline-after', '0'])).message).toBe('--offline-after must be a whole number of seconds from 1, not "0"');
+    expect(thrownBy(() => parseCliArgs(['--offline-after', '3m'])).message).toBe('--offline-after must be a whole number of seconds from 1, not "3m"');
+    expect(thrownBy(() => parseCliArgs(['--prometheus-url', 'prom:9090'])).message).toBe('--prometheus-url must be an http:// or https:// URL, not "prom:9090"');
+    expect(thrownBy(() => parseCliArgs(['--grafana-url', 'ftp://grafana'])).message).toBe('--grafana-url must be an http:// or https:// URL, not "ftp://grafana"');
   });
 });
 

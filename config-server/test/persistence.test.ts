@@ -48,9 +48,9 @@ describe('the SQLite store', () => {
     const db = new Database(dbPath, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
-      expect(tables).toEqual(['config_versions', 'devices', 'layer_pins', 'layer_versions', 'layers', 'rollout_devices', 'rollouts']);
+      expect(tables).toEqual(['config_versions', 'devices', 'layer_pins', 'layer_versions', 'layers', 'rollout_devices', 'rollouts', 'sessions']);
     } finally {
       db.close();
     }
@@ -99,6 +99,30 @@ describe('the SQLite store', () => {
     // Its keys are its own now: a fleet value shows only where the device has none.
     await request(base, '/fleet', { method: 'PUT', json: { interval: 9, labels: { fleet: 'east' } } });
     expect((await request(base, '/config/edge-01')).json()).toEqual({ ...SAMPLE_CONFIG, interval: 2, labels: { fleet: 'east' } });
+  });
+
+  it('adds the sessions table to a database of schema version 2, keeping its fleet', async () => {
+    const first = await startServer();
+    await request(first.base, '/config/edge-01', { method: 'PUT', json: SAMPLE_CONFIG });
+    await first.server.close();
+    // The database as the server before console sessions left it.
+    const old = new Database(first.dbPath);
+    old.exec('DROP TABLE sessions');
+    old.pragma('user_version = 2');
+    old.close();
+
+    const second = await startServer({ dbPath: first.dbPath, adminToken: 'admin-migrate-6c2e9f' });
+    expect((await request(second.base, '/config/edge-01', { token: 'admin-migrate-6c2e9f' })).json()).toEqual(SAMPLE_CONFIG);
+    const signIn = await request(second.base, '/ui/sign-in', { method: 'POST', body: 'token=admin-migrate-6c2e9f', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(signIn.status).toBe(303);
+    await second.server.close();
+    const db = new Database(first.dbPath, { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      expect(db.prepare('SELECT COUNT(*) FROM sessions').pluck().get()).toBe(1);
+    } finally {
+      db.close();
+    }
   });
 
   it('refuses a database written by a newer server', async () => {

@@ -34,6 +34,28 @@ describe('the PostgreSQL store', () => {
     expect((await request(second.base, '/devices')).json()).toEqual(before);
   });
 
+  it('adds the sessions table to a database of schema version 1, keeping its fleet', async () => {
+    const first = await startServer();
+    await request(first.base, '/config/edge-01', { method: 'PUT', json: SAMPLE_CONFIG });
+    await first.server.close();
+    // The database as the server before console sessions left it.
+    const client = new Client({ connectionString: first.dbPath });
+    await client.connect();
+    await client.query('DROP TABLE sessions; DELETE FROM schema_version WHERE version = 2');
+    await client.end();
+
+    const second = await startServer({ dbPath: first.dbPath, adminToken: 'admin-migrate-6c2e9f' });
+    expect((await request(second.base, '/config/edge-01', { token: 'admin-migrate-6c2e9f' })).json()).toEqual(SAMPLE_CONFIG);
+    const signIn = await request(second.base, '/ui/sign-in', { method: 'POST', body: 'token=admin-migrate-6c2e9f', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(signIn.status).toBe(303);
+    const check = new Client({ connectionString: first.dbPath });
+    await check.connect();
+    const versions = (await check.query('SELECT version FROM schema_version ORDER BY version')).rows.map((row: { version: number }) => row.version);
+    const sessions = (await check.query('SELECT COUNT(*) AS count FROM sessions')).rows[0].count;
+    await check.end();
+    expect([versions, Number(sessions)]).toEqual([[1, 2], 1]);
+  });
+
   it('refuses a database written by a newer server, leaving it as it was', async () => {
     const { dbPath, server } = await startServer();
     await server.close();
@@ -44,7 +66,7 @@ describe('the PostgreSQL store', () => {
     const { rows } = await client.query('SELECT MAX(version) AS version FROM schema_version');
     await client.end();
     expect(error.code).toBe('ECS_DB_TOO_NEW');
-    expect(error.message).toContain('schema version 99, but this server knows only up to 1');
+    expect(error.message).toContain('schema version 99, but this server knows only up to 2');
     expect(rows[0].version).toBe(99);
   });
 

@@ -1,0 +1,64 @@
+// The layers views in Debian's chromium against the config server's CLI: a group edit previewed per device and
+// saved, and a fleet change released as a staged rollout, watched, halted by a failure and rolled back.
+import { demoDevices, seedFleet } from '../../scripts/demo-fleet';
+import { waitFor } from '../helpers';
+import { ADMIN_TOKEN, api, openConsole, startConsoleServer, useBrowser, waitForApi } from './console';
+
+const browser = useBrowser();
+
+test('a group edit shows the devices it changes and their keys before it is saved', async () => {
+  const { base } = await startConsoleServer();
+  await seedFleet(base, ADMIN_TOKEN, demoDevices(6));
+  const { page } = await openConsole(browser(), base);
+  await page.click('nav a:text("Layers")');
+  await page.click('a:text("jetsons")');
+  const editor = page.getByLabel('Group jetsons', { exact: false });
+  await waitFor(async () => (await editor.inputValue()).includes('interval: 2'), 'the group in the editor');
+  await editor.fill((await editor.inputValue()).replace('interval: 2', 'interval: 3'));
+  const preview = page.locator('.preview');
+  await waitFor(async () => ((await preview.textContent()) ?? '').includes('2 device(s) change'), 'the preview');
+  expect(await preview.locator('li[data-device]').evaluateAll((items) => items.map((item) => item.getAttribute('data-device')))).toEqual(['jetson-01', 'jetson-02']);
+  expect(await preview.locator('li[data-device="jetson-01"]').textContent()).toContain('interval: 2 → 3');
+  expect((await api(base, '/config/jetson-01')).interval).toBe(2);
+
+  await page.click('button:text("Save now")');
+  await waitFor(async () => ((await page.textContent('main .status')) ?? '').includes('Saved as version 2: 2 device(s)'), 'the save');
+  expect((await api(base, '/config/jetson-01')).interval).toBe(3);
+  expect((await api(base, '/config/pi-01')).interval).toBe(5);
+});
+
+test('a staged rollout started from the fleet layer is watched, halts on a failure, is resumed and rolled back', async () => {
+  const { base } = await startConsoleServer();
+  await seedFleet(base, ADMIN_TOKEN, demoDevices(6));
+  const { page } = await openConsole(browser(), base);
+  await page.goto(`${base}/ui/#/layers/fleet`);
+  const editor = page.getByLabel('Fleet layer', { exact: false });
+  await waitFor(async () => (await editor.inputValue()).includes('solar-farm'), 'the fleet layer in the editor');
+  await editor.fill((await editor.inputValue()).replace('solar-farm', 'wind-farm'));
+  await page.getByLabel('Steps (% of affected devices)').fill('50, 100');
+  await page.getByLabel('Wait between steps (s)').fill('3600');
+  await page.getByLabel('Halt above failed (%)').fill('0');
+  await page.click('button:text("Start staged rollout")');
+  await page.waitForURL(/#\/rollouts\/1$/);
+  const state = page.locator('dd[data-fact="state"]');
+  await waitFor(async () => (await state.textContent()) === 'running', 'the rollout to show running');
+  expect(await page.locator('dd[data-fact="step"]').textContent()).toBe('1 of 2 (50 %, 100 %)');
+
+  // A device of the first step fails on its new version: the rollout halts, and the page shows it on its own.
+  const { version } = await waitForApi(base, '/devices/jetson-01', (device) => device.version > 1, 'jetson-01 to get the change');
+  await api(base, '/devices/jetson-01/status', { method: 'POST', json: { version, status: 'failed', error: 'no wind here' } });
+  await waitFor(async () => (await state.textContent()) === 'halted', 'the rollout to show halted');
+  expect(await page.locator('tr.failed').textContent()).toContain('no wind here');
+  expect(await page.locator('dd[data-fact="reason"]').textContent()).toContain('failed to apply');
+
+  // Resumed, it reaches its last step at once; then rolled back, every device gets its old config again.
+  await page.click('button[data-action="resume"]');
+  await waitFor(async () => (await page.locator('dd[data-fact="step"]').textContent())?.startsWith('2 of 2') ?? false, 'the last step');
+  expect((await api(base, '/config/pi-02')).labels.fleet).toBe('wind-farm');
+  await page.click('button[data-action="rollback"]');
+  await waitFor(async () => (await state.textContent()) === 'rolled_back', 'the rollback');
+  expect((await api(base, '/fleet')).config.labels.fleet).toBe('solar-farm');
+  expect((await api(base, '/config/jetson-01')).labels.fleet).toBe('solar-farm');
+  expect((await api(base, '/config/pi-02')).labels.fleet).toBe('solar-farm');
+  expect(await page.isDisabled('button[data-action="rollback"]')).toBe(true);
+});
