@@ -134,9 +134,15 @@ function configServerRows({ fleets, replicaFleets = {}, registered }) {
   return rows;
 }
 
-function pushRows({ steady, extraCorePercent, sentInWindow, outage, catchUp }) {
+function pushRows({ perCycle, steady, extraCorePercent, sentInWindow, outage, catchUp }) {
   const core = (result) => `${number(result.corePercent, 2)} %`;
   return [
+    plain(
+      'push: CPU per cycle',
+      'Jetson replay → VictoriaMetrics',
+      `${number(perCycle.pushMicros)} µs`,
+      `${number(perCycle.pushMicros / perCycle.bareLoopCpuMicros, 0)}× a bare loop turn (${number(perCycle.bareLoopCpuMicros, 1)} µs), of which the self-metrics gathered every cycle ${number(perCycle.selfMetricsMicros)} µs; a cycle pushing ${number(perCycle.pushingMicros)} µs, scrape-only ${number(perCycle.scrapeOnlyMicros)} µs`,
+    ),
     judged('push: extra CPU at interval: 1', 'Jetson replay → VictoriaMetrics', `${number(extraCorePercent, 3)} % of a core`, `pushing ${core(steady.pushing)} vs scrape-only ${core(steady.scrapeOnly)}; ${number(sentInWindow)} samples sent`, TARGETS.pushExtraCorePercent, extraCorePercent),
     plain('  RSS', '', `${mib(steady.pushing.rssBytes)} pushing`, `scrape-only ${mib(steady.scrapeOnly.rssBytes)}`),
     plain('  instead: scrape-only + vmagent', '', `+${core(steady.vmagent)} CPU, +${mib(steady.vmagent.rssBytes)} RSS`, 'vmagent scraping every 1 s, remote-writing to the same receiver'),

@@ -13,6 +13,13 @@ async function openExporter(configPath, cwd) {
   return exporter;
 }
 
+/** Starts the exporter's remote_write receivers (its push path), without its schedule or config watch. */
+async function startPush(exporter) {
+  // Like runtime.cycle(), the push manager is private to core's TypeScript API.
+  if (typeof exporter.push?.configure !== 'function') throw new Error("core's Exporter no longer has push.configure(): update bench/probes/in-process.js");
+  await exporter.push.configure(exporter.push.plan(exporter.currentConfig, exporter.configPath));
+}
+
 /** One collection cycle, as the schedule runs it when nobody scrapes. */
 function cycle(exporter) {
   return exporter.runtime.cycle();
@@ -29,4 +36,4 @@ function yieldToEventLoop() {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-module.exports = { openExporter, cycle, cycleAndRender, yieldToEventLoop };
+module.exports = { openExporter, startPush, cycle, cycleAndRender, yieldToEventLoop };

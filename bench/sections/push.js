@@ -1,6 +1,6 @@
 'use strict';
-// The push path (remote_write) into a local VictoriaMetrics: what it adds to the exporter's CPU at interval 1,
-// beside what a user would otherwise run next to a pull-only exporter (vmagent, Prometheus in agent mode, each
+// The push path (remote_write) into a local VictoriaMetrics: what it adds to the CPU of a collection cycle (cycles
+// back to back in one process, see probes/push-cycle.js) and to the exporter's CPU at interval 1, beside what a user would otherwise run next to a pull-only exporter (vmagent, Prometheus in agent mode, each
 // scraping the exporter every second and remote-writing to the same receiver); and how fast a queued backlog
 // drains once the receiver is back, with the disk it took.
 
@@ -9,12 +9,12 @@ const { mkdir, readdir, stat, writeFile } = require('node:fs/promises');
 const { join } = require('node:path');
 const { waitForExposition } = require('../lib/exposition');
 const { freePort, request } = require('../lib/http');
-const { startProcess } = require('../lib/processes');
+const { runJsonScript, startProcess } = require('../lib/processes');
 const { cpuSeconds, memory } = require('../lib/proc-stats');
 const { REPO, startExporter, writeConfig } = require('../lib/subjects');
 
 // Core's push modules, not part of its public exports: reached by path, as built by `tsc --build`.
-const { encodeCycle, compressBlock } = require(join(REPO, 'core', 'dist', 'push', 'encode.js'));
+const { CycleEncoder, compressBlock } = require(join(REPO, 'core', 'dist', 'push', 'encode.js'));
 const { SegmentQueue } = require(join(REPO, 'core', 'dist', 'push', 'queue.js'));
 
 const SETTLE_MS = 5000;
@@ -95,6 +95,7 @@ function familiesOf(text) {
 async function writeBacklog(dir, exposition, seconds) {
   const families = familiesOf(exposition);
   const perCycle = families.length;
+  const encoder = new CycleEncoder([['instance', DEVICE_ID], ['job', 'edge-power']]);
   const now = Date.now();
   const limits = { maxBytes: 2 ** 40, maxAgeMs: 7 * 86_400_000 };
   const events = { dropped: (reason) => { throw new Error(`backlog dropped (${reason})`); }, repaired: () => undefined };
@@ -102,7 +103,8 @@ async function writeBacklog(dir, exposition, seconds) {
     const queue = await SegmentQueue.open(dir, limits, events);
     for (let cycle = first; cycle < Math.min(seconds, first + CYCLES_PER_WRITE); cycle++) {
       for (const family of families) family.samples[0].value += 1;
-      queue.append(compressBlock(encodeCycle(families, now - (seconds - cycle) * 1000, [['instance', DEVICE_ID], ['job', 'edge-power']])), perCycle, now - (seconds - cycle) * 1000);
+      const timestampMs = now - (seconds - cycle) * 1000;
+      queue.append(compressBlock(encoder.encode(families, timestampMs).writeRequest), perCycle, timestampMs);
     }
     await queue.close();
   }
@@ -159,6 +161,11 @@ async function push({ subjects, workDir, options, log }) {
     running.vm = await startVictoriaMetrics(workDir, receiverPort);
     const receiver = running.vm.url;
 
+    log('push: the CPU per cycle of the push path, the Jetson replay\'s cycles back to back in one process, scrape-only and pushing');
+    const probeInput = JSON.stringify({ config: await writeConfig(jetson, 'push-cycle', workDir), receiverUrl: `${receiver}/api/v1/write`, workDir });
+    const perCycle = await runJsonScript(join(__dirname, '..', 'probes', 'push-cycle.js'), [probeInput], { cwd: REPO, nodeArgs: options.nodeArgs });
+    log(`push: ${perCycle.pushMicros.toFixed(0)} µs of CPU per cycle (${(perCycle.pushMicros / perCycle.bareLoopCpuMicros).toFixed(0)}× a bare loop turn)`);
+
     // CPU and RSS at interval 1: scrape-only, the same with remote_write, and the agents a user would add instead.
     log(`push: the Jetson replay scrape-only and pushing to VictoriaMetrics side by side, with vmagent and a Prometheus agent scraping the first, for ${options.idleSeconds} s`);
     const pushConfig = { ...jetson, config: { ...jetson.config, device_id: DEVICE_ID, remote_write: [{ url: `${receiver}/api/v1/write`, name: 'vm' }] } };
@@ -208,7 +215,7 @@ async function push({ subjects, workDir, options, log }) {
     const drainRss = memory(running.draining.pid).peakRssBytes;
     const catchUp = { backlogSeconds: options.backlogSeconds, backlogSamples, diskBytes, bytesPerSample: diskBytes / backlogSamples, drainSeconds, samplesPerSecond: backlogSamples / drainSeconds, peakRssBytes: drainRss };
     log(`push: ${backlogSamples} samples drained in ${drainSeconds.toFixed(1)} s (${Math.round(catchUp.samplesPerSecond)} samples/s), ${catchUp.bytesPerSample.toFixed(1)} bytes a queued sample`);
-    return { steady, extraCorePercent, sentInWindow: sent, outage: outageResults, catchUp };
+    return { perCycle, steady, extraCorePercent, sentInWindow: sent, outage: outageResults, catchUp };
   } finally {
     await Promise.all(Object.values(running).map((child) => child.stop()));
   }

@@ -90,6 +90,32 @@ test('a checkpoint that is not a number starts from the oldest segment rather th
   await reopened.queue.close();
 });
 
+test('the checkpoint is written over in place at one size, readable after every commit; one of an earlier size is read too', async () => {
+  const { queue } = await openQueue(dir);
+  for (let n = 0; n < 6; n++) queue.append(cycle(n), 3, now + n);
+  const checkpoint = async () => {
+    const text = await readFile(join(dir, 'checkpoint.json'), 'utf8');
+    return { bytes: text.length, position: (JSON.parse(text) as { position: number }).position };
+  };
+  for (const expected of [[0], [1], [2]]) {
+    const batch = await queue.readBatch(3);
+    expect(batch.payloads.map(String)).toEqual(expected.map((n) => cycle(n).toString()));
+    await queue.commit(batch);
+    expect(await checkpoint()).toEqual({ bytes: 32, position: batch.end });
+  }
+  // Not closed, as after a SIGKILL: the next run goes on after the last commit.
+  const next = await openQueue(dir);
+  expect(next.queue.pendingSamples).toBe(9);
+
+  // A checkpoint as shorter JSON (as written before the fixed size), at the boundary after cycle 3.
+  const { position } = await checkpoint();
+  await writeFile(join(dir, 'checkpoint.json'), JSON.stringify({ position: position + 20 + cycle(3).length }));
+  const reopened = await openQueue(dir);
+  expect(await drain(reopened.queue, 3)).toEqual([4, 5]);
+  expect((await checkpoint()).bytes).toBe(32);
+  await Promise.all([queue.close(), next.queue.close(), reopened.queue.close()]);
+});
+
 test('at max_disk the oldest segments are deleted and their samples counted; the newest stay and disk use stays bounded', async () => {
   const maxBytes = 16 * 1024;
   const { queue, dropped } = await openQueue(dir, { maxBytes });

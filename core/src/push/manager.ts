@@ -5,6 +5,7 @@ import type { SelfMetrics } from '../metrics/self-metrics';
 import type { Logger } from '../plugin-api';
 import type { CycleListener } from '../runtime/collection-runtime';
 import { withTimeout } from '../timeout';
+import type { CycleEncoder } from './encode';
 import type { PushMetrics } from './metrics';
 import type { Sender } from './sender';
 import { resolveReceivers, type ReceiverSettings } from './settings';
@@ -39,6 +40,8 @@ interface PushParts {
 export class PushManager {
   private loaded: PushParts | undefined;
   private readonly senders = new Map<string, { sender: Sender; key: string }>();
+  /** Made for the identity in force: its cache of encoded series holds that identity's labels. */
+  private encoder: CycleEncoder | undefined;
   private identity: Array<[string, string]> = [];
   private unsubscribe: (() => void) | undefined;
 
@@ -63,6 +66,7 @@ export class PushManager {
   }
 
   async configure(plan: PushPlan): Promise<void> {
+    if (JSON.stringify(plan.identity) !== JSON.stringify(this.identity)) this.encoder = undefined;
     this.identity = plan.identity;
     const wanted = new Map(plan.receivers.map((receiver) => [receiver.name, receiver]));
     for (const [name, running] of this.senders) {
@@ -103,6 +107,7 @@ export class PushManager {
     } else if (!wanted && this.unsubscribe) {
       this.unsubscribe();
       this.unsubscribe = undefined;
+      this.encoder = undefined;
     }
   }
 
@@ -110,14 +115,17 @@ export class PushManager {
   append(families: readonly ExpositionFamily[], timestampMs: number): void {
     if (this.senders.size === 0) return;
     let payload: Buffer;
+    let samples: number;
     try {
       const { encode } = this.parts();
-      payload = encode.compressBlock(encode.encodeCycle(families, timestampMs, this.identity));
+      this.encoder ??= new encode.CycleEncoder(this.identity);
+      const cycle = this.encoder.encode(families, timestampMs);
+      payload = encode.compressBlock(cycle.writeRequest);
+      samples = cycle.samples;
     } catch (error) {
       this.logger.warnOnce('remote_write\u0000encode', `remote_write: a cycle could not be encoded and is not pushed: ${describeError(error)}`);
       return;
     }
-    const samples = families.reduce((sum, family) => sum + family.samples.length, 0);
     for (const { sender } of this.senders.values()) sender.append(payload, samples, timestampMs);
   }
 

@@ -20,6 +20,8 @@ import { describeError } from '../errors';
 const HEADER_BYTES = 20;
 const SEGMENT_FILE = /^(\d{16})\.seg$/;
 const CHECKPOINT_FILE = 'checkpoint.json';
+/** The checkpoint's JSON, padded with spaces to a fixed size so that each one is written over the last in place. */
+const CHECKPOINT_BYTES = 32;
 const MAX_SEGMENT_BYTES = 8 * 2 ** 20;
 const MIN_SEGMENT_BYTES = 4096;
 /** What the queue holds in memory while its disk is slow or failing; beyond it cycles are dropped. */
@@ -70,6 +72,10 @@ export class SegmentQueue {
   private readonly segments: Segment[] = [];
   private position = 0;
   private writer: FileHandle | undefined;
+  /** The checkpoint file, kept open between commits. */
+  private checkpointFile: FileHandle | undefined;
+  /** The segment being read, kept open between batches. */
+  private reader: { segment: Segment; handle: FileHandle } | undefined;
   private buffered: Pending[] = [];
   private bufferedBytes = 0;
   private oldestTimestamp: number | undefined;
@@ -145,7 +151,7 @@ export class SegmentQueue {
         let offset = Math.max(batch.end, segment.start) - segment.start;
         let chunkBytes = READ_CHUNK_BYTES;
         while (offset < segment.size && batch.samples < maxSamples) {
-          const chunk = await readRange(this.pathOf(segment), offset, Math.min(chunkBytes, segment.size - offset));
+          const chunk = await this.read(segment, offset, Math.min(chunkBytes, segment.size - offset));
           let read = 0;
           for (const record of records(chunk)) {
             read = record.next;
@@ -195,6 +201,9 @@ export class SegmentQueue {
       await this.flush();
       await this.writer?.close();
       this.writer = undefined;
+      await this.closeReader();
+      await this.checkpointFile?.close().catch(() => undefined);
+      this.checkpointFile = undefined;
     });
   }
 
@@ -337,6 +346,7 @@ export class SegmentQueue {
       await this.writer?.close();
       this.writer = undefined;
     }
+    if (segment === this.reader?.segment) await this.closeReader();
     this.segments.splice(this.segments.indexOf(segment), 1);
     await unlink(this.pathOf(segment)).catch(() => undefined);
   }
@@ -348,12 +358,28 @@ export class SegmentQueue {
     }
   }
 
+  /**
+   * The first write of a queue renames a whole file over the old one (which may be of another size); later ones are
+   * one write of the same size in place, which a killed process leaves done or not done, never half done. No fsync:
+   * after a power cut the worst is a checkpoint that is old (a batch sent again) or unreadable (the queue sent again).
+   */
   private async writeCheckpoint(): Promise<void> {
-    // Rename over the old one: a crash leaves either checkpoint, never a torn one. No fsync: it survives a killed
-    // process; after a power cut the worst is a batch sent again.
+    const content = Buffer.from(JSON.stringify({ position: this.position }).padEnd(CHECKPOINT_BYTES));
     const path = join(this.dir, CHECKPOINT_FILE);
-    await writeFile(`${path}.tmp`, JSON.stringify({ position: this.position }));
-    await rename(`${path}.tmp`, path);
+    try {
+      if (this.checkpointFile) {
+        await this.checkpointFile.write(content, 0, content.length, 0);
+        return;
+      }
+      await writeFile(`${path}.tmp`, content);
+      await rename(`${path}.tmp`, path);
+      this.checkpointFile = await open(path, 'r+');
+    } catch (error) {
+      // Renamed afresh next time: a failing handle is not kept.
+      await this.checkpointFile?.close().catch(() => undefined);
+      this.checkpointFile = undefined;
+      throw error;
+    }
   }
 
   /** Reads the timestamp of the record at the read position: the oldest pending sample. */
@@ -363,10 +389,32 @@ export class SegmentQueue {
       this.oldestTimestamp = undefined;
       return;
     }
-    const header = await readRange(this.pathOf(segment), Math.max(0, this.position - segment.start), HEADER_BYTES);
+    const header = await this.read(segment, Math.max(0, this.position - segment.start), HEADER_BYTES);
     this.oldestTimestamp = header.length === HEADER_BYTES ? header.readDoubleLE(12) : undefined;
   }
 
+  /** Up to `length` bytes of `segment` from `offset`, through the reader (opened on the segment if need be). */
+  private async read(segment: Segment, offset: number, length: number): Promise<Buffer> {
+    if (this.reader?.segment !== segment) {
+      await this.closeReader();
+      this.reader = { segment, handle: await open(this.pathOf(segment), 'r') };
+    }
+    const buffer = Buffer.allocUnsafe(length);
+    try {
+      const { bytesRead } = await this.reader.handle.read(buffer, 0, length, offset);
+      return buffer.subarray(0, bytesRead);
+    } catch (error) {
+      // Opened afresh next time: a failing handle is not kept.
+      await this.closeReader();
+      throw error;
+    }
+  }
+
+  private async closeReader(): Promise<void> {
+    const reader = this.reader;
+    this.reader = undefined;
+    await reader?.handle.close().catch(() => undefined);
+  }
 }
 
 function encodeRecord({ payload, samples, timestamp }: Pending): Buffer {
@@ -391,15 +439,3 @@ function* records(data: Buffer): Generator<{ payload: Buffer; samples: number; t
     offset = next;
   }
 }
-
-async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, offset);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-

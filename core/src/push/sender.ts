@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type Ou
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { describeError } from '../errors';
 import type { Logger } from '../plugin-api';
-import { requestBody, uncompressBlock } from './encode';
+import { requestBody } from './encode';
 import type { PushMetrics } from './metrics';
 import { SegmentQueue, type Batch } from './queue';
 import { authorization, type ReceiverSettings } from './settings';
@@ -29,9 +29,14 @@ export class Sender {
   private readonly loop: Promise<void>;
   private readonly agent: HttpAgent;
   private inFlight: ClientRequest | undefined;
-  /** Ends the current wait early: on stop, and (while idle) on an append. */
+  /** Ends the current wait early: on stop, and (while idle) on an append that makes a batch due sooner. */
   private wakeUp: (() => void) | undefined;
-  private idle = false;
+  /**
+   * While idle, which appends end the wait: with nothing pending, the first (the wait then ends at its batch's
+   * deadline); with a batch waiting for its deadline, only one that fills it. The others change nothing, so that a
+   * cycle costs no timer.
+   */
+  private wakeOnAppend: 'none' | 'first' | 'full' = 'none';
   /** The last failure of the current streak of failures, said once when it starts and once when it ends. */
   private failing: string | undefined;
 
@@ -44,7 +49,7 @@ export class Sender {
     const { url, ca, insecureSkipVerify } = settings;
     this.agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: !insecureSkipVerify, ...(ca ? { ca } : {}) }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
     queue.onAppend(() => {
-      if (this.idle) this.wakeUp?.();
+      if (this.wakeOnAppend === 'first' || (this.wakeOnAppend === 'full' && queue.pendingSamples >= settings.maxSamplesPerSend)) this.wakeUp?.();
     });
     this.loop = this.run();
   }
@@ -82,11 +87,12 @@ export class Sender {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        const waitMs = this.untilDue(Date.now());
+        const oldest = this.queue.oldestPendingTimestamp;
+        const waitMs = this.untilDue(oldest, Date.now());
         if (waitMs > 0) {
-          this.idle = true;
+          this.wakeOnAppend = oldest === undefined ? 'first' : 'full';
           await this.sleep(waitMs);
-          this.idle = false;
+          this.wakeOnAppend = 'none';
           continue;
         }
         const batch = await this.queue.readBatch(this.settings.maxSamplesPerSend);
@@ -102,17 +108,19 @@ export class Sender {
     }
   }
 
-  /** Milliseconds until a batch is due: 0 when one is full or its oldest sample has waited long enough. */
-  private untilDue(now: number): number {
+  /**
+   * Milliseconds until a batch is due: 0 when one is full or its oldest sample (collected at `oldest`) has waited
+   * long enough.
+   */
+  private untilDue(oldest: number | undefined, now: number): number {
     if (this.queue.pendingSamples >= this.settings.maxSamplesPerSend) return 0;
-    const oldest = this.queue.oldestPendingTimestamp;
     if (oldest === undefined) return this.settings.batchSendDeadlineMs;
     return Math.max(0, oldest + this.settings.batchSendDeadlineMs - now);
   }
 
   private async deliver(batch: Batch): Promise<void> {
     const { name } = this.settings;
-    const body = requestBody(batch.payloads.map(uncompressBlock));
+    const body = requestBody(batch.payloads);
     for (let attempt = 0; !this.stopped; attempt++) {
       let problem: string;
       let retryAfterMs: number | undefined;
