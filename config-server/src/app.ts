@@ -6,7 +6,7 @@ import { registerConsoleRoutes, type ConsoleOptions } from './console-routes';
 import { checkCsrf, checkReadOnly } from './console-sessions';
 import { registerDeviceRoutes } from './device-routes';
 import { deviceIdProblem } from './device-id';
-import { DatabaseUnavailableError, describeError, HttpError } from './errors';
+import { DatabaseBusyError, DatabaseUnavailableError, describeError, HttpError } from './errors';
 import { registerLayerRoutes } from './layer-routes';
 import type { ServerMetrics } from './metrics';
 import { clientAddress, principalOf, requireAdmin } from './requests';
@@ -139,6 +139,9 @@ function errorResponse(error: unknown, bodyLimitBytes: number): { status: number
   }
   if (error instanceof DatabaseUnavailableError) {
     return { status: 503, body: { error: 'the database cannot be reached; nothing was stored, retry later' } };
+  }
+  if (error instanceof DatabaseBusyError) {
+    return { status: 503, body: { error: `${error.message}; nothing was stored, retry later` } };
   }
   // Errors of body-parser and the router carry `status`, `expose` and, for bodies, a `type`.
   const { status, expose, type } = (error ?? {}) as { status?: unknown; expose?: unknown; type?: unknown };

@@ -11,19 +11,32 @@ import { parseDeviceTokens } from './tokens';
 
 const NAME = 'edge-metrics-config-server';
 
+type Hints = Partial<Record<ConfigServerError['code'], string>>;
+
 /** What to add to an error's message so that the operator knows which flag or variable to change. */
-const HINTS: Partial<Record<ConfigServerError['code'], string>> = {
+const HINTS: Hints = {
   ECS_USAGE: '; see --help',
-  ECS_DB_OPEN_FAILED: '; choose the file with --db',
-  ECS_DB_TOO_NEW: '; or choose another file with --db',
   ECS_PORT_IN_USE: ': stop the other process or choose another port with --port',
   ECS_LISTEN_FAILED: '; check --listen and --port',
 };
 
-/** One line on stderr; returns the exit status: 2 for bad options, tokens or variables, else 1. */
-function fail(error: unknown): number {
+/** The same for the database of a server: a file or a URL. */
+const DATABASE_HINTS: Record<'file' | 'url', Hints> = {
+  file: { ECS_DB_OPEN_FAILED: '; choose the file with --db', ECS_DB_TOO_NEW: '; or choose another file with --db' },
+  url: {
+    ECS_DB_OPEN_FAILED: '; check the URL given with --db (or DATABASE_URL) and that PostgreSQL is running',
+    ECS_DB_TOO_NEW: '; or choose another database with --db',
+  },
+};
+
+/**
+ * One line on stderr; returns the exit status: 2 for bad options, tokens or variables, else 1. `db`: the database
+ * the server was given, whose flag a database error names.
+ */
+function fail(error: unknown, db?: string): number {
   const code = error instanceof ConfigServerError ? error.code : undefined;
-  const message = `${describeError(error)}${(code && HINTS[code]) ?? ''}`.replace(/\s*\n\s*/g, ' ');
+  const hints = db === undefined ? HINTS : { ...HINTS, ...DATABASE_HINTS[isPostgresUrl(db) ? 'url' : 'file'] };
+  const message = `${describeError(error)}${(code && hints[code]) ?? ''}`.replace(/\s*\n\s*/g, ' ');
   process.stderr.write(`${NAME}: ${message}\n`);
   return code === 'ECS_USAGE' || code === 'ECS_TOKENS_INVALID' ? 2 : 1;
 }
@@ -81,6 +94,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const logger = createLogger('info');
   let command: CliCommand;
   let server: ConfigServer;
+  let db: string | undefined;
   try {
     command = parseCliArgs(argv, env);
     if (command.kind === 'help') {
@@ -99,6 +113,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     }
     const tokens = loadTokens(env, command.options.deviceTokensFile, logger);
     const { dbPath, sessionTtlSeconds, offlineAfterSeconds, prometheusUrl, grafanaUrl } = command.options;
+    db = dbPath;
     server = createConfigServer({
       dbPath,
       ...tokens,
@@ -109,7 +124,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       ...(grafanaUrl === undefined ? {} : { grafanaUrl }),
     });
   } catch (error) {
-    return fail(error);
+    return fail(error, db);
   }
   const { port, host, dbPath } = command.options;
   // Listen for signals before anyone can learn that the server is up, so that none can arrive unhandled.
@@ -120,7 +135,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     logger.info(`listening on http://${shownHost}:${address.port} with the database ${databaseName(dbPath)}`);
   } catch (error) {
     await server.close();
-    return fail(error);
+    return fail(error, dbPath);
   }
   const signal = await stopSignal;
   logger.info(`${signal}: closing (a second signal stops at once)`);

@@ -42,5 +42,13 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
+/** Too many writes already wait for the database (it hangs, or cannot keep up): answered 503, nothing stored. */
+export class DatabaseBusyError extends Error {
+  constructor(readonly waiting: number) {
+    super(`${waiting} writes are already waiting for the database`);
+    this.name = 'DatabaseBusyError';
+  }
+}
+
 /** The message of anything thrown, for a log line: core's, so that the server describes errors as the exporter does. */
 export { describeError } from '@edge-metrics/core/plugin';

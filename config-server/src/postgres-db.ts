@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@edge-metrics/core/plugin';
 import { Client, DatabaseError, Pool, types, type ClientConfig, type PoolClient } from 'pg';
 import { ConfigServerError, DatabaseUnavailableError, describeError } from './errors';
+import { Gate } from './gate';
 import { tooNewMessage, type ChangeChannel, type SqlClient, type SqlDatabase, type SqlValue } from './sql';
 
 /**
@@ -91,13 +92,21 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX sessions_by_expiry ON sessions (expires_at);`,
 ];
 
-/** Advisory lock keys: every write transaction takes the first, so writes through any replica run one at a time. */
+/**
+ * Advisory lock keys: every write transaction (`transaction`) takes the first, so writes through any replica run one
+ * at a time; row transactions (status reports) do not.
+ */
 export const WRITE_LOCK = 4_527_001;
 const MIGRATE_LOCK = 4_527_002;
 /** The NOTIFY channel of changed devices. */
 const CHANNEL = 'edge_metrics_config_changed';
 /** NOTIFY payloads must stay under 8000 bytes; larger device lists go in several. */
 const PAYLOAD_LIMIT = 7000;
+/** `pg`'s default pool size; row transactions take at most half of it, leaving the rest to reads. */
+const POOL_SIZE = 10;
+const ROW_TRANSACTIONS_AT_ONCE = POOL_SIZE / 2;
+/** Writes of each kind that wait in this process beyond the ones under way; more are answered 503. */
+export const MAX_WAITING_WRITES = 1000;
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5000;
 
@@ -144,7 +153,8 @@ function isUnreachable(error: unknown): boolean {
 /**
  * PostgreSQL through a pool of `pg` clients. Every write runs in a transaction holding one advisory lock, so writes
  * through different replicas run one at a time, each seeing the last one's result (as SQLite's write lock does);
- * primary keys on every version back that up. Changed devices are announced with NOTIFY inside the transaction, so
+ * primary keys on every version back that up. Row transactions (a device's report, which changes no config) take
+ * only their rows' locks and run beside them. Changed devices are announced with NOTIFY inside the transaction, so
  * that other replicas hear of a change only once it is committed.
  */
 export class PostgresDatabase implements SqlDatabase, ChangeChannel {
@@ -158,7 +168,10 @@ export class PostgresDatabase implements SqlDatabase, ChangeChannel {
   private reconnectMs = RECONNECT_MIN_MS;
   private reconnectTimer?: NodeJS.Timeout;
   private closed = false;
-  private writes: Promise<unknown> = Promise.resolve();
+  // Writes wait in this process, not each holding a pooled connection, so that a burst of them (a fleet reporting at
+  // once) leaves connections to the reads.
+  private readonly writes = new Gate(1, MAX_WAITING_WRITES);
+  private readonly rowWrites = new Gate(ROW_TRANSACTIONS_AT_ONCE, MAX_WAITING_WRITES);
 
   constructor(
     url: string,
@@ -166,14 +179,14 @@ export class PostgresDatabase implements SqlDatabase, ChangeChannel {
   ) {
     this.name = redactedUrl(url);
     this.clientConfig = { connectionString: url, types: typeParsers, connectionTimeoutMillis: 5000, keepAlive: true };
-    this.pool = new Pool(this.clientConfig);
+    this.pool = new Pool({ ...this.clientConfig, max: POOL_SIZE });
     // An idle client whose connection dies is dropped by the pool; the next query opens a new one.
     this.pool.on('error', (error) => this.logger?.debug(`${this.name}: an idle connection closed: ${describeError(error)}`));
   }
 
   async open(): Promise<void> {
     try {
-      await this.inTransaction(MIGRATE_LOCK, async (sql) => {
+      await this.inTransaction(async (sql) => {
         await sql.run('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, migrated_at BIGINT NOT NULL)');
         const current = (await sql.get<{ version: number | null }>('SELECT MAX(version) AS version FROM schema_version'))?.version ?? 0;
         if (current > MIGRATIONS.length) {
@@ -183,7 +196,7 @@ export class PostgresDatabase implements SqlDatabase, ChangeChannel {
           await sql.run(migration);
           await sql.run('INSERT INTO schema_version (version, migrated_at) VALUES (?, ?)', [current + index + 1, Date.now()]);
         }
-      });
+      }, MIGRATE_LOCK);
     } catch (error) {
       if (error instanceof ConfigServerError) throw error;
       throw new ConfigServerError('ECS_DB_OPEN_FAILED', `cannot open the database ${this.name}: ${describeError(error)}`);
@@ -203,11 +216,11 @@ export class PostgresDatabase implements SqlDatabase, ChangeChannel {
   }
 
   transaction<T>(work: (sql: SqlClient) => Promise<T>): Promise<T> {
-    // Writes run one at a time anyway (the advisory lock): this process's wait in memory, not each holding a pooled
-    // connection, so that a burst of writes (a fleet reporting at once) leaves connections to the reads.
-    const result = this.writes.then(() => this.inTransaction(WRITE_LOCK, work));
-    this.writes = result.catch(() => undefined);
-    return result;
+    return this.writes.run(() => this.inTransaction(work, WRITE_LOCK));
+  }
+
+  rowTransaction<T>(work: (sql: SqlClient) => Promise<T>): Promise<T> {
+    return this.rowWrites.run(() => this.inTransaction(work));
   }
 
   async announce(sql: SqlClient, deviceIds: readonly string[]): Promise<void> {
@@ -280,7 +293,8 @@ export class PostgresDatabase implements SqlDatabase, ChangeChannel {
     onResync();
   }
 
-  private async inTransaction<T>(lock: number, work: (sql: SqlClient) => Promise<T>): Promise<T> {
+  /** Runs `work` in a transaction, holding the advisory lock `lock` if given. */
+  private async inTransaction<T>(work: (sql: SqlClient) => Promise<T>, lock?: number): Promise<T> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();
@@ -295,7 +309,7 @@ export class PostgresDatabase implements SqlDatabase, ChangeChannel {
     client.on('error', onError);
     try {
       await this.query(client, 'BEGIN');
-      await this.query(client, 'SELECT pg_advisory_xact_lock(?)', [lock]);
+      if (lock !== undefined) await this.query(client, 'SELECT pg_advisory_xact_lock(?)', [lock]);
       const scoped: SqlClient = {
         get: (sql, params) => this.on(client, sql, params).then((rows) => rows[0]),
         all: (sql, params) => this.on(client, sql, params),

@@ -36,6 +36,12 @@ export interface SqlDatabase extends SqlClient {
    * commits when it resolves, rolls back when it throws.
    */
   transaction<T>(work: (sql: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in a transaction that takes only the row locks of its own statements, beside the writes of
+   * `transaction`: for writes that change no config, such as a device's status report. (SQLite has one writer:
+   * there it is `transaction`.)
+   */
+  rowTransaction<T>(work: (sql: SqlClient) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

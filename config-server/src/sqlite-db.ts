@@ -170,6 +170,10 @@ export class SqliteDatabase implements SqlDatabase {
     return result;
   }
 
+  rowTransaction<T>(work: (sql: SqlClient) => Promise<T>): Promise<T> {
+    return this.transaction(work);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

@@ -43,6 +43,7 @@ import type {
 export type { ApplyState, ChangeSource, ConfigVersion, DeviceSummary, WriteOutcome } from './store-api';
 
 interface VersionRow {
+  device_id: string;
   version: number;
   config: string;
   source: ChangeSource;
@@ -259,8 +260,51 @@ class Statement<P extends SqlValue[], R> {
 
 const statement = <P extends SqlValue[] = [], R = unknown>(text: string): Statement<P, R> => new Statement<P, R>(text);
 
-/** Rows of one multi-row INSERT: 7 parameters each stays far below SQLite's and PostgreSQL's limits. */
-const REVISIONS_PER_INSERT = 500;
+/** Rows of one multi-row INSERT (7 parameters each), or devices of one IN list: far below either engine's limits. */
+const ROWS_PER_STATEMENT = 500;
+
+/** The current versions of the devices of an IN list that follows. */
+const CURRENT_OF_MANY = `
+  SELECT v.* FROM config_versions v
+   WHERE v.version = (SELECT MAX(version) FROM config_versions WHERE device_id = v.device_id)
+     AND v.device_id IN`;
+
+/**
+ * Reads devices' current versions together: the requests that ask in the same turn of the event loop (the long-polls
+ * that one change wakes on every device) share one statement per 500 devices instead of a round trip each.
+ */
+class CurrentVersions {
+  private pending = new Map<string, Array<{ resolve: (row: VersionRow | undefined) => void; reject: (error: unknown) => void }>>();
+
+  constructor(private readonly sql: SqlClient) {}
+
+  read(deviceId: string): Promise<VersionRow | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) setImmediate(() => this.flush());
+      const waiting = this.pending.get(deviceId) ?? [];
+      waiting.push({ resolve, reject });
+      this.pending.set(deviceId, waiting);
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = new Map();
+    const deviceIds = [...batch.keys()];
+    for (let start = 0; start < deviceIds.length; start += ROWS_PER_STATEMENT) {
+      const chunk = deviceIds.slice(start, start + ROWS_PER_STATEMENT);
+      this.sql.all<VersionRow>(`${CURRENT_OF_MANY} (${chunk.map(() => '?').join(', ')})`, chunk).then(
+        (rows) => {
+          const byDevice = new Map(rows.map((row) => [row.device_id, row]));
+          for (const deviceId of chunk) for (const { resolve } of batch.get(deviceId)!) resolve(byDevice.get(deviceId));
+        },
+        (error: unknown) => {
+          for (const deviceId of chunk) for (const { reject } of batch.get(deviceId)!) reject(error);
+        },
+      );
+    }
+  }
+}
 
 /** Every statement the store runs. */
 const S = {
@@ -282,6 +326,10 @@ const S = {
   ),
   seen: statement<[number, string | null, string]>(
     'UPDATE devices SET last_seen_at = ?, last_seen_address = ? WHERE device_id = ?',
+  ),
+  /** Also locks the device's row until the transaction ends (on PostgreSQL), so that its type stays as read. */
+  seenWithType: statement<[number, string | null, string], { device_type: string | null }>(
+    'UPDATE devices SET last_seen_at = ?, last_seen_address = ? WHERE device_id = ? RETURNING device_type',
   ),
   report: statement<[string | null, number | null, string | null, number, string]>(
     `UPDATE devices SET target_address = ?, metrics_port = COALESCE(?, metrics_port),
@@ -377,14 +425,19 @@ const S = {
 
 /**
  * The store, on SQLite or PostgreSQL (see `SqlDatabase`): every layer version and every effective config served to a
- * device (never deleted), who changed what, rollouts and what each device reported. Every write runs in a
- * transaction that excludes other writes, so a precondition checked in it still holds when it commits.
+ * device (never deleted), who changed what, rollouts and what each device reported. Every write of configs, layers
+ * or rollouts runs in a transaction that excludes the others, so a precondition checked in it still holds when it
+ * commits; a status report that is not a failure writes only its device's rows, beside them.
  */
 export class SqlStore implements Store {
   private readonly listeners: Array<(deviceIds: readonly string[], source: ChangeSource) => void> = [];
   private readonly replicaListeners: Array<(deviceIds: readonly string[] | 'all') => void> = [];
 
-  constructor(readonly db: SqlDatabase) {}
+  private readonly currentVersions: CurrentVersions;
+
+  constructor(readonly db: SqlDatabase) {
+    this.currentVersions = new CurrentVersions(db);
+  }
 
   async open(): Promise<void> {
     await this.db.open();
@@ -395,7 +448,7 @@ export class SqlStore implements Store {
   }
 
   async current(deviceId: string): Promise<ConfigVersion | undefined> {
-    const row = await S.current.get(this.db, deviceId);
+    const row = await this.currentVersions.read(deviceId);
     return row && toConfigVersion(row);
   }
 
@@ -548,17 +601,22 @@ export class SqlStore implements Store {
     current: number,
   ): Promise<{ result: LayerWriteResult; changed: string[] }> {
     const before = current === 0 ? null : await this.readBody(sql, layer, current);
-    const warnings = body?.selector && !(await this.records(sql)).some((device) => selects(body.selector!, attributesOf(device)))
-      ? [`the selector of ${layer} matches no registered device`]
-      : [];
+    const selectorWarnings = (records: readonly DeviceRecord[]): string[] =>
+      body?.selector && !records.some((device) => selects(body.selector!, attributesOf(device)))
+        ? [`the selector of ${layer} matches no registered device`]
+        : [];
     if (sameConfig(before, body)) {
+      const warnings = selectorWarnings(await this.records(sql));
       return { result: { layer, version: current, changed: false, dry_run: options.dryRun === true, affected: [], warnings }, changed: [] };
     }
     const version = await this.addLayerVersion(sql, layer, current, body, change, options.note ?? null);
     const pinnedBefore = new Map((await S.layerPins.all(sql, layer)).map((pin) => [pin.device_id, pin.version]));
     await S.unpinLayer.run(sql, layer);
     const view = await this.view(sql);
-    const updates = (await this.records(sql)).flatMap((device) => {
+    // Read once, after the new version (a device layer's change is in them): for the warning and the new configs.
+    const records = await this.records(sql);
+    const warnings = selectorWarnings(records);
+    const updates = records.flatMap((device) => {
       const { config } = view.effective(device);
       return sameConfig(config, device.effective) ? [] : [{ device, config }];
     });
@@ -732,6 +790,13 @@ export class SqlStore implements Store {
     report: StatusReport,
     fromAddress: string | null,
   ): Promise<DeviceSummary | 'unknown-device' | 'unknown-version'> {
+    // Most reports (a fleet's, right after a change) change no config: they write their device's rows only, beside
+    // other writes. A failure, which may halt a rollout, and a new device type, which re-selects groups, are judged
+    // under the write lock like a config change, so that they see and are seen by the rollout's steps.
+    if (report.status !== 'failed') {
+      const outcome = await this.db.rowTransaction((sql) => this.recordPlainReport(sql, deviceId, report, fromAddress));
+      if (outcome !== 'retyped') return outcome;
+    }
     return this.write<DeviceSummary | 'unknown-device' | 'unknown-version'>(async (sql) => {
       const now = Date.now();
       const before = await this.record(sql, deviceId);
@@ -749,6 +814,25 @@ export class SqlStore implements Store {
       const changed = retyped ? await this.refresh(sql, [deviceId], { source: 'device', address: fromAddress }, 'device_type reported') : [];
       return { result: (await this.summaries(sql, [(await S.device.get(sql, deviceId))!]))[0]!, changed };
     }, 'device');
+  }
+
+  /** A report that is no failure; 'retyped' (only the device's last contact stored) when it brings a new device type. */
+  private async recordPlainReport(
+    sql: SqlClient,
+    deviceId: string,
+    report: StatusReport,
+    fromAddress: string | null,
+  ): Promise<DeviceSummary | 'unknown-device' | 'unknown-version' | 'retyped'> {
+    const now = Date.now();
+    const device = await S.seenWithType.get(sql, now, fromAddress, deviceId);
+    if (!device) return 'unknown-device';
+    if (report.device_type !== undefined && report.device_type !== device.device_type) return 'retyped';
+    if (report.version !== undefined && report.status !== undefined) {
+      const stored = await S.applyStatus.run(sql, report.status, report.error ?? null, now, deviceId, report.version);
+      if (stored === 0) return 'unknown-version';
+    }
+    await S.report.run(sql, report.address ?? fromAddress, report.metrics_port ?? null, null, now, deviceId);
+    return toDeviceSummary((await S.device.get(sql, deviceId))!);
   }
 
   async device(deviceId: string): Promise<DeviceSummary | undefined> {
@@ -847,8 +931,8 @@ export class SqlStore implements Store {
   /** Several devices' next revisions in a few statements: a fleet change is one round trip per 500 devices, not one each. */
   private async addRevisions(sql: SqlClient, updates: ReadonlyArray<{ device: DeviceRecord; config: Config }>, change: Change, cause: string): Promise<void> {
     const now = Date.now();
-    for (let start = 0; start < updates.length; start += REVISIONS_PER_INSERT) {
-      const batch = updates.slice(start, start + REVISIONS_PER_INSERT);
+    for (let start = 0; start < updates.length; start += ROWS_PER_STATEMENT) {
+      const batch = updates.slice(start, start + ROWS_PER_STATEMENT);
       await sql.run(
         `INSERT INTO config_versions (device_id, version, config, source, address, created_at, cause) VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
         batch.flatMap(({ device, config }) => [device.device_id, device.revision + 1, JSON.stringify(config), change.source, change.address, now, cause]),

@@ -18,6 +18,15 @@ afterEach(killCliProcesses);
 
 const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
 
+/** A loopback port that nothing listens on now. */
+async function closedPort(): Promise<number> {
+  const probe: Server = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 describe('edge-metrics-config-server', () => {
   it('prints its usage for --help and its version for --version', async () => {
     const help = runCli(['--help']);
@@ -89,6 +98,17 @@ describe('edge-metrics-config-server', () => {
     const cli = runCli(['--port', '0', '--db', dbPath]);
     expect(await cli.exited).toEqual({ code: 1, signal: null });
     expect(lines(cli.stderr())).toEqual([expect.stringMatching(new RegExp(`cannot open the database ${dbPath}: .*; choose the file with --db$`))]);
+  });
+
+  it('exits 1 with one line naming the URL (without its password), --db and DATABASE_URL when PostgreSQL cannot be reached', async () => {
+    const port = await closedPort();
+    const cli = runCli(['--port', '0', '--db', `postgres://ecs:secret@127.0.0.1:${port}/fleet`]);
+    expect(await cli.exited).toEqual({ code: 1, signal: null });
+    const url = `postgres://ecs:\\*\\*\\*@127\\.0\\.0\\.1:${port}/fleet`;
+    expect(lines(cli.stderr())).toEqual([
+      expect.stringMatching(new RegExp(`^edge-metrics-config-server: cannot open the database ${url}: .*ECONNREFUSED.*; check the URL given with --db \\(or DATABASE_URL\\) and that PostgreSQL is running$`)),
+    ]);
+    expect(cli.stderr()).not.toContain('secret');
   });
 
   it('serves with tokens from the environment and a file, answers held polls on SIGTERM, exits 0, and keeps its data', async () => {

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { WRITE_LOCK } from '../src/postgres-db';
+import { MAX_WAITING_WRITES, WRITE_LOCK } from '../src/postgres-db';
 import { cleanUp, metricValue, request, SAMPLE_CONFIG, startServer, useEngine, waitFor, type RunningServer } from './helpers';
 import { testPostgres } from './postgres';
 
@@ -19,6 +19,37 @@ async function heldLongPolls(base: string, count: number): Promise<void> {
 
 const put = (base: string, json: unknown, headers: Record<string, string> = {}) =>
   request(base, '/config/edge-01', { method: 'PUT', json, headers });
+
+const report = (base: string, deviceId: string, json: Record<string, unknown>) =>
+  request(base, `/devices/${deviceId}/status`, { method: 'POST', json });
+
+/**
+ * Holds the write lock of the database at `dbPath` from a connection of its own (another replica's long write) until
+ * `release()`; `waiting()` counts the transactions queued behind it.
+ */
+async function holdWriteLock(dbPath: string): Promise<{ waiting(): Promise<number>; release(): Promise<void> }> {
+  const other = new Client({ connectionString: dbPath });
+  await other.connect();
+  await other.query('BEGIN');
+  await other.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
+  let released = false;
+  return {
+    async waiting() {
+      const { rows } = await other.query("SELECT COUNT(*)::int AS count FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'");
+      return rows[0].count as number;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      await other.query('COMMIT');
+      await other.end();
+    },
+  };
+}
+
+/** Resolves with `promise`'s value, or with 'pending' when it has not settled within `ms`. */
+const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> =>
+  Promise.race([promise, new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), ms))]);
 
 describe('several servers on one PostgreSQL database', () => {
   it('wakes a long-poll held by one replica when a change is written through another', async () => {
@@ -117,20 +148,125 @@ describe('several servers on one PostgreSQL database', () => {
     const { base, dbPath } = await startServer();
     await put(base, SAMPLE_CONFIG);
     // Another server's long write: it holds the lock past the 5 s a request may wait for a pooled connection.
-    const other = new Client({ connectionString: dbPath });
-    await other.connect();
-    await other.query('BEGIN');
-    await other.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
-    const reports = Array.from({ length: 20 }, (_, index) =>
-      request(base, '/devices/edge-01/status', { method: 'POST', json: { version: 1, status: 'applied', metrics_port: 9000 + index } }),
-    );
+    const lock = await holdWriteLock(dbPath);
+    const writes = Array.from({ length: 20 }, (_, index) => put(base, { ...SAMPLE_CONFIG, interval: 2 + index }));
     await new Promise((resolve) => setTimeout(resolve, 6000));
     const read = await request(base, '/config/edge-01');
-    await other.query('COMMIT');
-    await other.end();
+    await lock.release();
     expect(read.status).toBe(200);
-    expect((await Promise.all(reports)).map((reply) => reply.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect((await Promise.all(writes)).map((reply) => reply.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect((await request(base, '/config/edge-01/history')).json().versions).toHaveLength(21);
   });
+
+  it('stores status reports while another replica holds the write lock: a report changes no config', async () => {
+    const [a, b] = await twoReplicas();
+    await put(a.base, SAMPLE_CONFIG);
+    const lock = await holdWriteLock(a.dbPath);
+    try {
+      const reports = [report(a.base, 'edge-01', { version: 1, status: 'applied', metrics_port: 9100 }), report(b.base, 'edge-01', { metrics_port: 9200 })];
+      const answered = await within(Promise.all(reports), 10_000);
+      expect(answered === 'pending' ? 'still waiting for the write lock' : answered.map((reply) => reply.status)).toEqual([200, 200]);
+    } finally {
+      await lock.release();
+    }
+    expect((await request(b.base, '/devices/edge-01')).json()).toMatchObject({ apply: { status: 'applied', applied_version: 1 } });
+  });
+
+  it('loses no If-Match write to reports of the same device arriving through both replicas', async () => {
+    const [a, b] = await twoReplicas();
+    await put(a.base, SAMPLE_CONFIG);
+    for (let round = 1; round <= 5; round += 1) {
+      const ifMatch = { 'If-Match': `"${round}"` };
+      const reports = Array.from({ length: 6 }, (_, index) =>
+        report(index % 2 ? a.base : b.base, 'edge-01', { version: round, status: 'applied', metrics_port: 9100 + index, device_type: 'jetson_orin' }));
+      const [fromA, fromB, ...reported] = await Promise.all([
+        put(a.base, { ...SAMPLE_CONFIG, interval: 100 + round }, ifMatch),
+        put(b.base, { ...SAMPLE_CONFIG, interval: 200 + round }, ifMatch),
+        ...reports,
+      ]);
+      expect([fromA.status, fromB.status].sort()).toEqual([200, 412]);
+      expect(reported.map((reply) => reply.status)).toEqual(reports.map(() => 200));
+      const current = await request(b.base, '/config/edge-01');
+      expect([current.headers.etag, current.json().interval]).toEqual([`"${round + 1}"`, (fromA.status === 200 ? 100 : 200) + round]);
+    }
+    const history = (await request(a.base, '/config/edge-01/history')).json().versions as Array<{ version: number; apply_status: string | null }>;
+    expect(history.map((version) => [version.version, version.apply_status])).toEqual([[6, null], [5, 'applied'], [4, 'applied'], [3, 'applied'], [2, 'applied'], [1, 'applied']]);
+  });
+
+  it('halts a rollout on a failure reported before its step was due, though the step timer waited for the lock too', async () => {
+    const [a, b] = await twoReplicas();
+    for (const id of ['d-1', 'd-2', 'd-3', 'd-4']) await request(a.base, `/config/${id}`, { method: 'PUT', json: SAMPLE_CONFIG });
+    const started = await request(a.base, '/fleet', { method: 'PUT', json: { labels: { site: 'hq' }, rollout: { steps: [50, 100], wait_s: 3, max_failed_percent: 0 } } });
+    const { id, devices } = started.json().rollout as { id: number; devices: Array<{ device_id: string; step: number | null; version: number | null }> };
+    const first = devices.find((device) => device.step === 1)!;
+    await waitFor(async () => (await request(b.base, `/config/${first.device_id}`)).headers.etag === `"${first.version}"`, 'the first step through B');
+    const lock = await holdWriteLock(a.dbPath);
+    const failure = report(b.base, first.device_id, { version: first.version, status: 'failed', error: 'no such plugin' });
+    try {
+      await waitFor(async () => (await lock.waiting()) === 1, 'the report to wait for the write lock');
+      // The step comes due: the replicas' timers queue behind the report.
+      await waitFor(async () => (await lock.waiting()) >= 2, 'a step timer to wait for the write lock');
+    } finally {
+      await lock.release();
+    }
+    expect((await failure).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const rollout = (await request(a.base, `/rollouts/${id}`)).json();
+    expect([rollout.state, rollout.step, rollout.reason]).toEqual(['halted', 1, '1 of 2 device(s) of step 1 failed to apply (50.0 % > 0 %)']);
+    for (const device of devices.filter((device) => device.step === null)) {
+      expect((await request(b.base, `/config/${device.device_id}`)).json().labels).toBeUndefined();
+    }
+  });
+
+  it('halts a rollout that only failures reported at once through both replicas together push over its limit', async () => {
+    const [a, b] = await twoReplicas();
+    const ids = Array.from({ length: 8 }, (_, index) => `d-${index}`);
+    for (const id of ids) await request(a.base, `/config/${id}`, { method: 'PUT', json: SAMPLE_CONFIG });
+    const started = await request(a.base, '/fleet', { method: 'PUT', json: { labels: { site: 'hq' }, rollout: { steps: [50, 100], wait_s: 3600, max_failed_percent: 60 } } });
+    const { id, devices } = started.json().rollout as { id: number; devices: Array<{ device_id: string; step: number | null; version: number | null }> };
+    const stepOne = devices.filter((device) => device.step === 1);
+    expect(stepOne).toHaveLength(4);
+    // Three of four fail (75 % > 60 %), each report alone would stay under the limit; the fourth applied.
+    const replies = await Promise.all(
+      stepOne.map((device, index) =>
+        report(index % 2 ? a.base : b.base, device.device_id, { version: device.version, status: index < 3 ? 'failed' : 'applied' })),
+    );
+    expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200, 200]);
+    const rollout = (await request(b.base, `/rollouts/${id}`)).json();
+    expect([rollout.state, rollout.reason]).toEqual(['halted', '3 of 4 device(s) of step 1 failed to apply (75.0 % > 60 %)']);
+  });
+
+  it(`answers 503 to a write beyond ${MAX_WAITING_WRITES} waiting for the database, and every queued one once it answers`, async () => {
+    const { base, dbPath } = await startServer();
+    await put(base, SAMPLE_CONFIG);
+    const lock = await holdWriteLock(dbPath);
+    // Writes based on a version that is not current: each is refused (412) quickly once it has the lock.
+    const stale = { 'If-Match': '"99"' };
+    const queued = Array.from({ length: MAX_WAITING_WRITES + 1 }, () => put(base, SAMPLE_CONFIG, stale));
+    let refused: Awaited<ReturnType<typeof put>> | undefined;
+    try {
+      await waitFor(async () => {
+        const next = put(base, SAMPLE_CONFIG, stale);
+        const reply = await within(next, 500);
+        if (reply === 'pending') queued.push(next);
+        else refused = reply;
+        return reply !== 'pending';
+      }, 'a write to be refused', 60_000);
+    } finally {
+      await lock.release();
+    }
+    expect([refused?.status, refused?.headers['retry-after'], refused?.json().error]).toEqual([
+      503,
+      '5',
+      `${MAX_WAITING_WRITES} writes are already waiting for the database; nothing was stored, retry later`,
+    ]);
+    // One write held the lock and the limit waited behind it: each of those was answered once the lock was free; any
+    // other (some of the first ones may have come in after a later one) was refused like the one above.
+    const statuses = (await Promise.all(queued)).map((reply) => reply.status);
+    expect(statuses.filter((status) => status === 412)).toHaveLength(MAX_WAITING_WRITES + 1);
+    expect(statuses.filter((status) => status !== 412 && status !== 503)).toEqual([]);
+    expect((await put(base, { ...SAMPLE_CONFIG, interval: 2 }, { 'If-Match': '"1"' })).status).toBe(200);
+  }, 120_000);
 
   it('loses no acknowledged change when PostgreSQL restarts under load', async () => {
     const postgres = await testPostgres();
