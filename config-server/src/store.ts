@@ -832,7 +832,7 @@ export class SqlStore implements Store {
       if (stored === 0) return 'unknown-version';
     }
     await S.report.run(sql, report.address ?? fromAddress, report.metrics_port ?? null, null, now, deviceId);
-    return toDeviceSummary((await S.device.get(sql, deviceId))!);
+    return (await this.summaries(sql, [(await S.device.get(sql, deviceId))!]))[0]!;
   }
 
   async device(deviceId: string): Promise<DeviceSummary | undefined> {
