@@ -21,7 +21,11 @@ function request(url, { method = 'GET', headers = {}, body, agent, timeoutMs = 1
 
 /** Like `request`, but anything other than `expected` is an error naming the request and the answer. */
 async function expectStatus(expected, url, options = {}) {
-  const response = await request(url, options);
+  return checkStatus(expected, await request(url, options), url, options);
+}
+
+/** `response` when its status is `expected` (one or a list); else an error naming the request and the answer. */
+function checkStatus(expected, response, url, options = {}) {
   const allowed = Array.isArray(expected) ? expected : [expected];
   if (!allowed.includes(response.status)) {
     throw new Error(`${options.method ?? 'GET'} ${url} answered ${response.status}, not ${allowed.join(' or ')}: ${response.body.slice(0, 300)}`);
@@ -41,4 +45,4 @@ function freePort() {
   });
 }
 
-module.exports = { request, expectStatus, freePort };
+module.exports = { request, expectStatus, checkStatus, freePort };

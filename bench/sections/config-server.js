@@ -14,7 +14,7 @@ const { randomBytes } = require('node:crypto');
 const { mkdir, writeFile } = require('node:fs/promises');
 const { Agent } = require('node:http');
 const { join } = require('node:path');
-const { expectStatus } = require('../lib/http');
+const { checkStatus, expectStatus, request } = require('../lib/http');
 const { startProcess } = require('../lib/processes');
 const { cpuSeconds, memory } = require('../lib/proc-stats');
 const { median } = require('../lib/stats');
@@ -23,7 +23,16 @@ const { REPO } = require('../lib/subjects');
 const SERVER_CLI = join(REPO, 'config-server', 'dist', 'cli.js');
 const { startThrowawayPostgres } = require(join(REPO, 'config-server', 'scripts', 'throwaway-postgres.js'));
 const WAIT_SECONDS = 55;
+/** How long the server may take to hold one batch of new long-polls. */
 const HOLD_TIMEOUT_MS = 120_000;
+/**
+ * Devices that open their long-polls at once, the next batch once the server holds these: a whole fleet connecting
+ * in the same millisecond overflows the server's accept queue (Node's listen backlog, 511), and a device whose
+ * handshake the kernel dropped retries until its connection is reset (`read ECONNRESET`).
+ */
+const LONG_POLL_BATCH = 200;
+/** How often a simulated device tries a request whose connection was reset or that was answered 503. */
+const DEVICE_ATTEMPTS = 5;
 const INITIAL_CONFIG = { device_type: 'host', interval: 5 };
 const CHANGED_CONFIG = { device_type: 'host', interval: 10 };
 /** A group over every simulated device, changing a key no device sets itself. */
@@ -61,6 +70,22 @@ async function heldLongPolls(server, agent) {
 }
 
 /**
+ * A device's request, made again as the exporter's sync would: at once when its keep-alive connection was reset
+ * under it (the server closing an idle connection just as the device reuses it), a second later when the server
+ * answered 503 (busy: retry later).
+ */
+async function deviceRequest(expected, url, options) {
+  for (let attempt = 1; ; attempt++) {
+    const response = await request(url, options).catch((error) => {
+      if (error.code !== 'ECONNRESET' || attempt === DEVICE_ATTEMPTS) throw error;
+      return undefined;
+    });
+    if (response?.status === 503 && attempt < DEVICE_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, 1000));
+    else if (response) return checkStatus(expected, response, url, options);
+  }
+}
+
+/**
  * A device that runs version 1: long-polls its config until it gets `version`, then reports it applied; returns
  * when each happened, in ms after the change started.
  */
@@ -68,7 +93,7 @@ async function followUntil(device, version, server, agent, changeStartedAt, from
   const headers = { Authorization: `Bearer ${device.token}`, 'X-Config-Source': 'device' };
   let etag = `"${fromVersion}"`;
   while (etag !== `"${version}"`) {
-    const response = await expectStatus([200, 304], `${server.baseUrl}/config/${device.id}?wait=${WAIT_SECONDS}`, {
+    const response = await deviceRequest([200, 304], `${server.baseUrl}/config/${device.id}?wait=${WAIT_SECONDS}`, {
       headers: { ...headers, 'If-None-Match': etag },
       agent,
       timeoutMs: (WAIT_SECONDS + 30) * 1000,
@@ -76,13 +101,39 @@ async function followUntil(device, version, server, agent, changeStartedAt, from
     etag = response.headers.etag;
   }
   const receivedMs = performance.now() - changeStartedAt();
-  await expectStatus(200, `${server.baseUrl}/devices/${device.id}/status`, {
+  await deviceRequest(200, `${server.baseUrl}/devices/${device.id}/status`, {
     method: 'POST',
     headers: { ...headers, 'Content-Type': 'application/json' },
     body: JSON.stringify({ version, status: 'applied' }),
     agent,
   });
   return { receivedMs, appliedMs: performance.now() - changeStartedAt() };
+}
+
+/**
+ * Starts `follow(device, index)` for every device, LONG_POLL_BATCH at a time, each batch once `held()` (the servers'
+ * gauge) counts every long-poll started before it. Resolves with each device's promise once all are held; a device
+ * whose request failed ends the wait at once.
+ */
+async function holdLongPolls(devices, follow, held, what) {
+  const following = [];
+  let failure;
+  for (let start = 0; start < devices.length; start += LONG_POLL_BATCH) {
+    devices.slice(start, start + LONG_POLL_BATCH).forEach((device, offset) => {
+      const promise = follow(device, start + offset);
+      promise.catch((error) => (failure ??= error));
+      following.push(promise);
+    });
+    const batchStartedAt = performance.now();
+    let count = 0;
+    while (count < following.length) {
+      if (failure) throw failure;
+      if (performance.now() - batchStartedAt > HOLD_TIMEOUT_MS) throw new Error(`${what} held ${count} of ${following.length} long-polls after ${HOLD_TIMEOUT_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      count = await held();
+    }
+  }
+  return following;
 }
 
 async function fleet(deviceCount, { workDir, options, log }) {
@@ -100,17 +151,13 @@ async function fleet(deviceCount, { workDir, options, log }) {
 
     let changeStartedAt;
     const holdStartedAt = performance.now();
-    const following = devices.map((device) => followUntil(device, 2, server, deviceAgent, () => changeStartedAt));
-    // A device whose request failed ends the run at once instead of leaving the wait below to time out.
-    let failure;
-    following.forEach((promise) => promise.catch((error) => (failure ??= error)));
-    let held = 0;
-    while (held < deviceCount) {
-      if (failure) throw failure;
-      if (performance.now() - holdStartedAt > HOLD_TIMEOUT_MS) throw new Error(`the config server held ${held} of ${deviceCount} long-polls after ${HOLD_TIMEOUT_MS / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      held = await heldLongPolls(server, adminAgent);
-    }
+    const following = await holdLongPolls(
+      devices,
+      (device) => followUntil(device, 2, server, deviceAgent, () => changeStartedAt),
+      () => heldLongPolls(server, adminAgent),
+      'the config server',
+    );
+    const held = await heldLongPolls(server, adminAgent);
     const holdSeconds = (performance.now() - holdStartedAt) / 1000;
     const { rssBytes } = memory(server.pid);
     // The server holding every long-poll and nothing else happening: what each held poll costs it.
@@ -129,8 +176,12 @@ async function fleet(deviceCount, { workDir, options, log }) {
 
     // One group change for the whole fleet: a single PUT, every long-poll woken with version 3.
     let groupStartedAt;
-    const followingGroup = devices.map((device) => followUntil(device, 3, server, deviceAgent, () => groupStartedAt, 2));
-    while ((await heldLongPolls(server, adminAgent)) < deviceCount) await new Promise((resolve) => setTimeout(resolve, 50));
+    const followingGroup = await holdLongPolls(
+      devices,
+      (device) => followUntil(device, 3, server, deviceAgent, () => groupStartedAt, 2),
+      () => heldLongPolls(server, adminAgent),
+      'the config server',
+    );
     groupStartedAt = performance.now();
     await expectStatus(200, `${server.baseUrl}/groups/all`, { method: 'PUT', headers: json, body: JSON.stringify(GROUP_CHANGE), agent: adminAgent });
     const groupReceived = (await Promise.all(followingGroup)).map((outcome) => outcome.receivedMs);
@@ -149,7 +200,7 @@ async function fleet(deviceCount, { workDir, options, log }) {
       groupAllReceivedMs: Math.max(...groupReceived),
       groupMedianReceivedMs: median(groupReceived),
     };
-    log(`config server, ${deviceCount} devices: ${held} long-polls held; a change on all reached all in ${result.allReceivedMs.toFixed(0)} ms, all reported applied in ${result.allAppliedMs.toFixed(0)} ms; one group change reached all in ${result.groupAllReceivedMs.toFixed(0)} ms`);
+    log(`config server, ${deviceCount} devices: ${held} long-polls held after ${holdSeconds.toFixed(1)} s, server RSS ${(rssBytes / 2 ** 20).toFixed(1)} MiB, ${result.idleCpuMicrosPerPollSecond.toFixed(2)} µs of CPU per idle poll and second; a change on all reached all in ${result.allReceivedMs.toFixed(0)} ms, all reported applied in ${result.allAppliedMs.toFixed(0)} ms; one group change reached all in ${result.groupAllReceivedMs.toFixed(0)} ms`);
     return result;
   } finally {
     deviceAgent.destroy();
@@ -224,16 +275,12 @@ async function replicas(deviceCount, { workDir, options, log }) {
       expectStatus(201, `${first.baseUrl}/config/${device.id}`, { method: 'PUT', headers: json, body: JSON.stringify(INITIAL_CONFIG), agent: adminAgent }),
     );
     let startedAt;
-    const following = devices.map((device, index) => followUntil(device, 2, servers[index % 2], deviceAgent, () => startedAt));
-    let failure;
-    following.forEach((promise) => promise.catch((error) => (failure ??= error)));
-    const holdStartedAt = performance.now();
-    const held = async () => (await heldLongPolls(servers[0], adminAgent)) + (await heldLongPolls(servers[1], adminAgent));
-    while ((await held()) < deviceCount) {
-      if (failure) throw failure;
-      if (performance.now() - holdStartedAt > HOLD_TIMEOUT_MS) throw new Error(`the two replicas held fewer than ${deviceCount} long-polls after ${HOLD_TIMEOUT_MS / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const following = await holdLongPolls(
+      devices,
+      (device, index) => followUntil(device, 2, servers[index % 2], deviceAgent, () => startedAt),
+      async () => (await heldLongPolls(servers[0], adminAgent)) + (await heldLongPolls(servers[1], adminAgent)),
+      'the two replicas',
+    );
     startedAt = performance.now();
     await expectStatus(200, `${first.baseUrl}/groups/all`, { method: 'PUT', headers: json, body: JSON.stringify(GROUP_CHANGE), agent: adminAgent });
     const received = (await Promise.all(following)).map((outcome) => outcome.receivedMs);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_VERSION, type CollectorPlugin, type PluginManifest } from './plugin-api';
 import { ExporterError, describeError } from './errors';
-import { describeAjvErrors, validatorFor, ajv } from './validation';
+import { describeAjvErrors, validatorFor } from './validation';
 
 /** The manifest JSON schema that plugins build against (also published as `@edge-metrics/core/schemas/manifest.schema.json`). */
 export const manifestSchema = JSON.parse(
@@ -36,7 +36,7 @@ export function checkPlugin(candidate: unknown, packageName?: string): string[] 
   }
   if (manifest.optionsSchema !== undefined) {
     try {
-      ajv.compile(manifest.optionsSchema);
+      validatorFor(manifest.optionsSchema);
     } catch (error) {
       problems.push(`manifest.optionsSchema does not compile: ${describeError(error)}`);
     }

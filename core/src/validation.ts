@@ -1,11 +1,13 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type Ajv from 'ajv';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
 import { oneLine } from './log-text';
+import { PRECOMPILED } from './precompiled-validators';
 
 /**
- * One ajv instance for everything core validates. `useDefaults` fills in the defaults that schemas declare,
- * so a plugin's `create()` sees its options complete.
+ * How core validates, precompiled or compiled (`core/scripts/validators.js` generates with the same). `useDefaults`
+ * fills in the defaults that schemas declare, so a plugin's `create()` sees its options complete.
  */
-export const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+export const AJV_OPTIONS: Options = { allErrors: true, useDefaults: true, strict: false, verbose: true };
 
 /**
  * Turns ajv's errors into sentences that name the field, e.g. `metrics.foo: must be a boolean`; `root` names
@@ -58,13 +60,25 @@ function article(type: string): string {
   return `a ${type}`;
 }
 
-/** Compiles a schema once per schema object. */
-const compiled = new WeakMap<object, ValidateFunction>();
+/**
+ * The validator of a schema, once per schema object: the precompiled one when core was built with the very same
+ * schema (the config, the manifest, the host's and the first-party plugins' options), else compiled by ajv, which
+ * loads with the first such schema (its compiler costs about 35 ms and some MiB at start). Throws when the schema
+ * does not compile.
+ */
+const validators = new WeakMap<object, ValidateFunction>();
 export function validatorFor(schema: object): ValidateFunction {
-  let validate = compiled.get(schema);
+  let validate = validators.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
+    validate = PRECOMPILED.get(JSON.stringify(schema)) ?? compiler().compile(schema);
+    validators.set(schema, validate);
   }
   return validate;
+}
+
+let ajv: Ajv | undefined;
+function compiler(): Ajv {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  ajv ??= new (require('ajv') as typeof import('ajv')).default(AJV_OPTIONS);
+  return ajv;
 }
