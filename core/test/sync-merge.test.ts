@@ -14,6 +14,11 @@ describe('merging changes made on the device into the server config', () => {
     expect(mergePending(server, serverStoredAt, base, { b: { value: false, at: 3_000 } }).metrics).toEqual({ a: false, b: false, c: true });
   });
 
+  test('a discovered metric takes the value the server holds for it, even when discovered after the server changed it', () => {
+    const discovered = { b: { value: false, at: 3_000, discovered: true as const }, d: { value: false, at: 3_000, discovered: true as const } };
+    expect(mergePending(server, serverStoredAt, base, discovered).metrics).toEqual({ a: false, b: true, c: true, d: false });
+  });
+
   test('a key the server did not change takes the device value, whenever it was made', () => {
     expect(mergePending(server, serverStoredAt, base, { c: { value: false, at: 1 } }).metrics).toEqual({ a: false, b: true, c: false });
   });

@@ -288,7 +288,7 @@ export class ConfigController implements SyncHost {
       this.logger.info(`discovered ${count} new metric${count === 1 ? '' : 's'} (${this.config.new_metrics_default ? 'enabled' : 'disabled'}): ${Object.keys(fresh).join(', ')}`);
       if (this.settings.readOnly) return;
       if (Object.values(fresh).includes(false)) this.logger.info(this.disabledNotice()!);
-      void this.sync?.enqueue(fresh);
+      void this.sync?.enqueue(fresh, 'discovered');
       for (const name of Object.keys(fresh)) this.unsavedDiscoveries.add(name);
     }
     if (this.source !== 'defaults' && this.unsavedDiscoveries.size > 0 && !this.savingDiscoveries) void this.saveDiscoveries();

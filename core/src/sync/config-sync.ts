@@ -112,9 +112,11 @@ export class ConfigSync {
    * Queues metric toggles made on this device for the server; resolves once the queue is on disk, so that a change
    * acknowledged after it survives a crash of the exporter.
    */
-  async enqueue(changes: Readonly<Record<string, boolean>>): Promise<void> {
+  async enqueue(changes: Readonly<Record<string, boolean>>, kind: 'toggled' | 'discovered' = 'toggled'): Promise<void> {
     const at = Date.now();
-    for (const [name, value] of Object.entries(changes)) this.state.data.pending[name] = { value, at };
+    for (const [name, value] of Object.entries(changes)) {
+      this.state.data.pending[name] = kind === 'discovered' ? { value, at, discovered: true } : { value, at };
+    }
     this.kick();
     await this.persist();
   }

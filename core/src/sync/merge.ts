@@ -6,7 +6,8 @@ import type { PendingChange } from './state';
 /**
  * Replays changes made on this device on top of the server's current config, key by key in the `metrics` map: a
  * device change wins, unless the server changed the same key (relative to `base`, the map this device last
- * received) after the device made its change. Changes to different keys on both sides all survive.
+ * received) after the device made its change. Changes to different keys on both sides all survive. A discovered
+ * metric is a default: whatever value the server holds for it wins, however late the discovery.
  */
 export function mergePending(
   server: RawConfig,
@@ -17,7 +18,9 @@ export function mergePending(
   const serverMetrics = isMetricsMap(server.metrics) ? server.metrics : {};
   const metrics: Record<string, boolean> = { ...serverMetrics };
   for (const [name, change] of Object.entries(pending)) {
-    const changedOnServer = Object.hasOwn(serverMetrics, name) && serverMetrics[name] !== base?.[name];
+    const onServer = Object.hasOwn(serverMetrics, name);
+    if (onServer && change.discovered) continue;
+    const changedOnServer = onServer && serverMetrics[name] !== base?.[name];
     if (changedOnServer && serverUpdatedAt > change.at) continue;
     metrics[name] = change.value;
   }

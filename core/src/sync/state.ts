@@ -7,6 +7,8 @@ export interface PendingChange {
   value: boolean;
   /** When the change was made on this device (ms since the epoch). */
   at: number;
+  /** A metric seen for the first time, at `new_metrics_default`: a default, not a choice made on the device. */
+  discovered?: true;
 }
 
 export interface SyncStateData {
