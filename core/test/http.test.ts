@@ -259,7 +259,7 @@ describe('HTTP routes', () => {
     });
   });
 
-  test('modules load on first use: zlib on the first gzip scrape, express on the first other request; cosmiconfig, crypto and prom-client\'s index never here', async () => {
+  test('modules load on first use: zlib on the first gzip scrape, express on the first other request; cosmiconfig, crypto, prom-client\'s index and @opentelemetry/api never here', async () => {
     const dir = await tempDir();
     // Preloaded into the exporter's process: says on stderr when one of the watched modules is first required.
     const preload = join(dir.path, 'watch-loads.js');
@@ -267,7 +267,7 @@ describe('HTTP routes', () => {
       preload,
       `const Module = require('node:module');
 const load = Module._load;
-const watched = new Set(['express', 'cosmiconfig', 'node:zlib', 'node:crypto', 'prom-client']);
+const watched = new Set(['express', 'cosmiconfig', 'node:zlib', 'node:crypto', 'prom-client', '@opentelemetry/api']);
 Module._load = function (request, ...rest) {
   if (watched.delete(request)) process.stderr.write('loaded ' + request + '\\n');
   return load.call(this, request, ...rest);

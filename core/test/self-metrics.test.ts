@@ -34,6 +34,14 @@ describe('self-metrics are plausible numbers', () => {
       }, 'four collection cycles');
       expect(text).toMatch(/^nodejs_eventloop_lag_seconds\{/m);
       expect(implausibleSelfMetrics(text)).toEqual([]);
+      // The process's CPU time, counted by the exporter under prom-client's names: user + system = total.
+      const cpu = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)`, 'm').exec(text)?.[1]);
+      for (const name of ['process_cpu_user_seconds_total', 'process_cpu_system_seconds_total', 'process_cpu_seconds_total']) {
+        expect(text).toContain(`# TYPE ${name} counter`);
+        expect(cpu(name)).toBeGreaterThan(0);
+      }
+      expect(cpu('process_cpu_seconds_total')).toBeCloseTo(cpu('process_cpu_user_seconds_total') + cpu('process_cpu_system_seconds_total'), 6);
+      expect(text).not.toMatch(/^nodejs_eventloop_lag_(min|max|mean|stddev|p50|p90|p99)_seconds/m);
     } finally {
       await exporter.stop();
     }

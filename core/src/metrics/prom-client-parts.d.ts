@@ -12,7 +12,9 @@ declare module 'prom-client/lib/counter' {
   import { Counter } from 'prom-client';
   export = Counter;
 }
-declare module 'prom-client/lib/defaultMetrics' {
-  import { collectDefaultMetrics } from 'prom-client';
-  export = collectDefaultMetrics;
+// Each of prom-client's default metrics registers itself in the registry it is given.
+declare module 'prom-client/lib/metrics/*' {
+  import type { Registry } from 'prom-client';
+  function register(registry: Registry, config: object): void;
+  export = register;
 }

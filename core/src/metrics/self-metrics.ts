@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import Counter from 'prom-client/lib/counter';
-import collectDefaultMetrics from 'prom-client/lib/defaultMetrics';
 import Gauge from 'prom-client/lib/gauge';
 import Registry from 'prom-client/lib/registry';
 import type { ExpositionFamily, ExpositionType } from './exposition';
+import { registerProcessMetrics } from './process-metrics';
 import { hasTotalSuffixOnNonCounter } from './promtool-names';
 
 /**
@@ -61,12 +61,9 @@ export class SelfMetrics {
   constructor() {
     // prom-client's nodejs_eventloop_lag_{min,max,mean,...} come from a monitorEventLoopDelay histogram that it resets
     // at every read: sampled at a cheap precision and read every cycle, it is mostly empty (min 9.2e9 s, mean NaN),
-    // and a fine precision costs more idle CPU than all collection. Those series are left out, the monitor (which
-    // cannot be turned off) gets the longest timer Node allows, and the lag is measured once per cycle instead.
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: IDLE_MONITOR_MS });
-    for (const metric of this.registry.getMetricsAsArray()) {
-      if (metric.name.startsWith('nodejs_eventloop_lag_')) this.registry.removeSingleMetric(metric.name);
-    }
+    // and a fine precision costs more idle CPU than all collection. It is left out (see `registerProcessMetrics`)
+    // and the lag measured once per cycle instead.
+    registerProcessMetrics(this.registry);
     this.eventLoopLag = new Gauge({
       name: 'nodejs_eventloop_lag_seconds',
       help: 'Event-loop lag, measured once per collection cycle: how long a callback queued with setImmediate waited to run',
@@ -174,9 +171,6 @@ export class SelfMetrics {
       }));
   }
 }
-
-/** 2^31 - 1 ms, about 25 days: a monitor timer that practically never wakes the process. */
-const IDLE_MONITOR_MS = 2 ** 31 - 1;
 
 /** How long a callback queued now waits for the event loop to run it. */
 function eventLoopLagSeconds(): Promise<number> {
