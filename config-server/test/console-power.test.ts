@@ -1,25 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { freePort, Service, waitFor } from '../../e2e/helpers';
-import { Exporter, killExporters } from './exporter-process';
-import { cleanUp, request, SAMPLE_CONFIG, startServer, tempDir, type RunningServer } from './helpers';
+import { killExporters } from './exporter-process';
+import { cleanUp, request, SAMPLE_CONFIG, startServer, type RunningServer } from './helpers';
+import { REPLAY_WATTS, startPrometheus, startReplayExporter } from './prometheus';
 
-/**
- * GET /ui/power against a real Prometheus that finds a real exporter (the Jetson replay demo) through the config
- * server's /sd, as a fleet's Prometheus does, and scrapes it every second.
- */
-const REPOSITORY = join(__dirname, '..', '..');
+/** GET /ui/power against a real Prometheus that scrapes a real exporter it found through the config server's /sd. */
 const ADMIN = 'admin-power-5e0b7c29d4a1';
 const EDGE_01 = 'edge01-power-81f3a6d20c5e';
-/** The AGX Orin of the replayed trace: the sum of its four rails, 4788 + 798 + 3842 + 707 mW. */
-const ORIN_WATTS = 10.135;
-
-const demoConfig = readFileSync(join(REPOSITORY, 'examples', 'jetson-replay', 'config.yaml'), 'utf8')
-  .replace(/^port: \d+$/m, 'port: 0')
-  .replace(/^reload_port: \d+$/m, 'reload_port: 0')
-  .replace('examples/jetson-replay/fake-tegrastats', join(REPOSITORY, 'examples', 'jetson-replay', 'fake-tegrastats'));
 
 let prometheus: Service | undefined;
 let prometheusUrl: string;
@@ -31,36 +17,13 @@ async function cookieOf(base: string, token: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const dir = await tempDir();
   prometheusUrl = `http://127.0.0.1:${await freePort()}`;
-  configServer = await startServer({ dir, adminToken: ADMIN, deviceTokens: { 'edge-01': EDGE_01 }, prometheusUrl });
+  configServer = await startServer({ adminToken: ADMIN, deviceTokens: { 'edge-01': EDGE_01 }, prometheusUrl });
   const { base } = configServer;
   // edge-01 runs a real exporter and reports where it serves /metrics; edge-02 is registered but never reports.
-  const exporter = await Exporter.start(dir, { DEVICE_ID: 'edge-01' }, demoConfig);
-  const metricsPort = new URL((await exporter.ports()).metrics).port;
   for (const id of ['edge-01', 'edge-02']) await request(base, `/config/${id}`, { method: 'PUT', json: SAMPLE_CONFIG, token: ADMIN });
-  await request(base, '/devices/edge-01/status', { method: 'POST', json: { metrics_port: Number(metricsPort), address: '127.0.0.1', device_type: 'jetson_orin' }, token: ADMIN });
-
-  await writeFile(join(dir, 'token'), ADMIN);
-  await writeFile(
-    join(dir, 'prometheus.yml'),
-    stringify({
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      scrape_configs: [
-        {
-          job_name: 'edge-power-fleet',
-          honor_labels: true,
-          http_sd_configs: [{ url: `${base}/sd`, refresh_interval: '1s', authorization: { type: 'Bearer', credentials_file: join(dir, 'token') } }],
-        },
-      ],
-    }),
-  );
-  prometheus = Service.start('prometheus', 'prometheus', [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=${new URL(prometheusUrl).host}`,
-  ], { cwd: dir });
-  await prometheus.waitForOutput(/Server is ready to receive web requests/);
+  await startReplayExporter(base, ADMIN, 'edge-01');
+  prometheus = await startPrometheus(prometheusUrl, base, ADMIN);
 }, 120_000);
 
 afterAll(async () => {
@@ -78,10 +41,10 @@ describe('GET /ui/power', () => {
       const body = reply.status === 200 ? reply.json() : undefined;
       return body?.devices['edge-01'].energy_24h_wh > 0 ? body : undefined;
     }, () => `Prometheus to have edge-01's power and energy; it logged:\n${prometheus?.log}`, 90_000);
-    expect(power.devices['edge-01'].watts).toBeCloseTo(ORIN_WATTS, 6);
+    expect(power.devices['edge-01'].watts).toBeCloseTo(REPLAY_WATTS, 6);
     expect(power.devices['edge-02']).toEqual({ watts: null, energy_24h_wh: null });
     expect(Object.keys(power.devices).sort()).toEqual(['edge-01', 'edge-02']);
-    expect(power.total_watts).toBeCloseTo(ORIN_WATTS, 6);
+    expect(power.total_watts).toBeCloseTo(REPLAY_WATTS, 6);
     expect(power.total_energy_24h_wh).toBe(power.devices['edge-01'].energy_24h_wh);
   });
 

@@ -1,7 +1,8 @@
 // The fleet console in Debian's chromium against the config server's CLI and real exporters: sign-in and sign-out,
 // the fleet's counts and statuses, and the table following a device that goes offline or fails to apply.
-import { freePort } from '../../../e2e/helpers';
+import { freePort, waitFor as waitForValue } from '../../../e2e/helpers';
 import { waitFor } from '../helpers';
+import { REPLAY_WATTS, startPrometheus, startReplayExporter } from '../prometheus';
 import { ADMIN_TOKEN, api, fleetRow, openConsole, startConsoleServer, startExporter, useBrowser } from './console';
 
 const browser = useBrowser();
@@ -117,6 +118,51 @@ test('with --prometheus-url the table has power and energy columns, and says so 
   expect(await page.locator('tr[data-device="pi-01"] td.watts').textContent()).toBe('—');
   expect(await page.locator('.count').allTextContents()).toEqual(['0 online', '1 offline', '0 failed', '1 device']);
   expect(errors).toEqual([]);
+});
+
+test("with a real Prometheus scraping the fleet, the table shows each device's watts and 24 h energy as Prometheus holds them, the fleet's total, and no data for a device without series", async () => {
+  const prometheusUrl = `http://127.0.0.1:${await freePort()}`;
+  const { base } = await startConsoleServer(['--prometheus-url', prometheusUrl]);
+  // Two replayed AGX Orins that Prometheus finds through /sd; pi-01 is registered but has no exporter, so no series.
+  for (const [id, type] of [['edge-01', 'jetson_orin'], ['edge-02', 'jetson_orin'], ['pi-01', 'raspberrypi']]) {
+    await api(base, `/config/${id}`, { method: 'PUT', json: { device_type: type } });
+  }
+  await Promise.all(['edge-01', 'edge-02'].map((id) => startReplayExporter(base, ADMIN_TOKEN, id)));
+  const prometheus = await startPrometheus(prometheusUrl, base, ADMIN_TOKEN);
+  try {
+    const { page, errors } = await openConsole(browser(), base);
+    // The figures the page itself fetched, once Prometheus has two samples of each exporter's energy counter.
+    const power = await waitForValue(async () => {
+      const reply = await page.waitForResponse((response) => new URL(response.url()).pathname === '/ui/power');
+      const body = await reply.json();
+      return ['edge-01', 'edge-02'].every((id) => body.devices[id]?.energy_24h_wh > 0) ? body : undefined;
+    }, () => `the page to get both exporters' power and energy; Prometheus logged:\n${prometheus.log}`, 90_000);
+    const cells = async (id: string) => [await text(fleetRow(page, id).locator('td.watts')), await text(fleetRow(page, id).locator('td.energy'))];
+    const expected = (id: string) => [power.devices[id].watts.toFixed(1), power.devices[id].energy_24h_wh.toFixed(0)];
+    await waitFor(async () => (await cells('edge-01')).join() === expected('edge-01').join(), "edge-01's figures in its row");
+    expect(await cells('edge-02')).toEqual(expected('edge-02'));
+    expect(await cells('pi-01')).toEqual(['—', '—']);
+    expect(power.devices['pi-01']).toEqual({ watts: null, energy_24h_wh: null });
+
+    // What the page shows is what Prometheus holds: each exporter's series, the replay's fixed sum of its rails.
+    const query = new URL('/api/v1/query', prometheusUrl);
+    query.searchParams.set('query', 'power_total_watts');
+    const answer = (await (await fetch(query)).json()) as { data: { result: Array<{ metric: { device_id: string }; value: [number, string] }> } };
+    const series = answer.data.result;
+    expect(series.map(({ metric }) => metric.device_id).sort()).toEqual(['edge-01', 'edge-02']);
+    for (const { metric, value } of series) {
+      expect(Number(value[1])).toBeCloseTo(REPLAY_WATTS, 6);
+      expect((await cells(metric.device_id))[0]).toBe(Number(value[1]).toFixed(1));
+    }
+
+    // The fleet's total: both Orins, pi-01 adding nothing.
+    expect(power.total_watts).toBeCloseTo(2 * REPLAY_WATTS, 6);
+    expect(await text(page.locator('.count.power'))).toBe(`${power.total_watts.toFixed(1)} W now, ${power.total_energy_24h_wh.toFixed(0)} Wh in 24 h`);
+    expect(await text(page.locator('.count.power'))).toMatch(/^20\.3 W now, /);
+    expect(errors).toEqual([]);
+  } finally {
+    await prometheus.stop();
+  }
 });
 
 test('a row that moves when its device goes offline keeps the keyboard focus on its link', async () => {

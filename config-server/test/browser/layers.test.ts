@@ -1,5 +1,5 @@
 // The layers views in Debian's chromium against the config server's CLI: a group edit previewed per device and
-// saved, and a fleet change released as a staged rollout, watched, halted by a failure and rolled back.
+// saved, and a fleet change released as a staged rollout, watched, halted by a failure and rolled back, or aborted.
 import { demoDevices, seedFleet } from '../../scripts/demo-fleet';
 import { waitFor } from '../helpers';
 import { ADMIN_TOKEN, api, openConsole, startConsoleServer, useBrowser, waitForApi } from './console';
@@ -61,4 +61,48 @@ test('a staged rollout started from the fleet layer is watched, halts on a failu
   expect((await api(base, '/config/jetson-01')).labels.fleet).toBe('solar-farm');
   expect((await api(base, '/config/pi-02')).labels.fleet).toBe('solar-farm');
   expect(await page.isDisabled('button[data-action="rollback"]')).toBe(true);
+});
+
+test('a running rollout aborted from the page stops where it stands: devices reached keep the change, the others their config', async () => {
+  const { base } = await startConsoleServer();
+  const devices = demoDevices(6);
+  await seedFleet(base, ADMIN_TOKEN, devices);
+  // Each device's config and version before the rollout, as the API answers them.
+  const asItIs = async (id: string) => ({ config: await api(base, `/config/${id}`), version: (await api(base, `/devices/${id}`)).version });
+  const before = new Map<string, any>();
+  for (const { id } of devices) before.set(id, await asItIs(id));
+  const { page } = await openConsole(browser(), base);
+  await page.goto(`${base}/ui/#/layers/fleet`);
+  const editor = page.getByLabel('Fleet layer', { exact: false });
+  await waitFor(async () => (await editor.inputValue()).includes('solar-farm'), 'the fleet layer in the editor');
+  await editor.fill((await editor.inputValue()).replace('solar-farm', 'wind-farm'));
+  await page.getByLabel('Steps (% of affected devices)').fill('50, 100');
+  await page.getByLabel('Wait between steps (s)').fill('3600');
+  await page.click('button:text("Start staged rollout")');
+  await page.waitForURL(/#\/rollouts\/1$/);
+  const state = page.locator('dd[data-fact="state"]');
+  await waitFor(async () => (await state.textContent()) === 'running', 'the rollout to show running');
+
+  await page.click('button[data-action="abort"]');
+  await waitFor(async () => (await state.textContent()) === 'aborted', 'the rollout to show aborted');
+  expect(await page.textContent('main .status')).toBe('abort: done');
+  expect(await page.locator('dd[data-fact="next step"]').textContent()).toBe('—');
+  expect(await page.isDisabled('button[data-action="abort"]')).toBe(true);
+  expect(await page.isDisabled('button[data-action="resume"]')).toBe(true);
+  expect(await page.isEnabled('button[data-action="rollback"]')).toBe(true);
+
+  const rollout = await api(base, '/rollouts/1');
+  expect(rollout).toMatchObject({ state: 'aborted', step: 1, next_step_at: null });
+  const reached = rollout.devices.filter((device: any) => device.step !== null);
+  const waiting = rollout.devices.filter((device: any) => device.step === null);
+  expect(reached.length).toBe(3);
+  expect(waiting.length).toBe(3);
+  for (const device of reached) {
+    const now = await asItIs(device.device_id);
+    expect(now.config.labels.fleet).toBe('wind-farm');
+    expect(now.version).toBe(device.version);
+    expect(now.version).toBeGreaterThan(before.get(device.device_id).version);
+  }
+  for (const device of waiting) expect(await asItIs(device.device_id)).toEqual(before.get(device.device_id));
+  expect((await api(base, '/fleet')).config.labels.fleet).toBe('wind-farm');
 });
