@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import type { Truthy } from '../core/test/helpers';
 
 export const REPO = join(__dirname, '..');
 export const CLI = join(REPO, 'core', 'dist', 'cli.js');
@@ -42,13 +43,13 @@ export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<
  * Polls `check` until it returns a truthy value (a throw counts as not yet), or fails after `timeoutMs` naming
  * what it waited for; `what` may be a function, to describe the state at the time of failure.
  */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string | (() => string), timeoutMs = 60_000): Promise<NonNullable<T>> {
+export async function waitFor<T>(check: () => T | Promise<T>, what: string | (() => string), timeoutMs = 60_000): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as Truthy<T>;
     } catch (error) {
       lastError = error;
     }

@@ -140,7 +140,8 @@ describe('a session in place of a bearer token', () => {
     const { cookie, csrf } = await session(base, ADMIN);
     const other = await session(base, ADMIN);
     expect(other.csrf).not.toBe(csrf);
-    for (const sent of [{}, { 'X-CSRF-Token': 'wrong' }, { 'X-CSRF-Token': other.csrf }, { 'X-CSRF-Token': '' }]) {
+    const wrongTokens: Record<string, string>[] = [{}, { 'X-CSRF-Token': 'wrong' }, { 'X-CSRF-Token': other.csrf }, { 'X-CSRF-Token': '' }];
+    for (const sent of wrongTokens) {
       for (const [method, path, json] of [
         ['PUT', '/fleet', { interval: 9 }],
         ['PUT', '/config/edge-01', { ...SAMPLE_CONFIG, interval: 9 }],

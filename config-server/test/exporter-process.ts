@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Truthy } from '../../core/test/helpers';
 
 const CLI = join(__dirname, '..', '..', 'core', 'dist', 'cli.js');
 /** A device's local config.yaml: the host collector, fast cycles, free ports on loopback. */
@@ -13,6 +14,13 @@ listen_address: 127.0.0.1
 metrics:
   host_load1: true # watched by the fleet dashboard
 `;
+
+/** The body of the exporter's GET /metrics/list. */
+export interface MetricsList {
+  metrics: Record<string, boolean>;
+  source: string;
+  device_type: string;
+}
 
 /** A real exporter process, configured by env to follow a config server. */
 export class Exporter {
@@ -39,8 +47,11 @@ export class Exporter {
     return { metrics: `http://127.0.0.1:${match[1]}`, manage: `http://127.0.0.1:${match[2]}` };
   }
 
-  async list(): Promise<{ metrics: Record<string, boolean>; source: string; device_type: string }> {
-    return (await fetch(`${(await this.ports()).manage}/metrics/list`)).json();
+  /** GET /metrics/list, with `headers` (e.g. the management token). */
+  async list(headers: Record<string, string> = {}): Promise<MetricsList> {
+    const response = await fetch(`${(await this.ports()).manage}/metrics/list`, { headers });
+    if (!response.ok) throw new Error(`GET /metrics/list answered ${response.status}: ${await response.text()}`);
+    return (await response.json()) as MetricsList;
   }
 
   async enable(changes: Record<string, boolean>): Promise<number> {
@@ -70,11 +81,11 @@ export function killExporters(): void {
 }
 
 /** Polls `check` every 25 ms until it gives a truthy value, which it returns; fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value as NonNullable<T>;
+    if (value) return value as Truthy<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

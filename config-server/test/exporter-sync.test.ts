@@ -294,7 +294,7 @@ describe("a device's local-only keys (token, listen address) under a config serv
     await waitFor(() => exporter.stderr.includes('config reload failed'), 'the broken file to be reported');
     const current = await serverConfig(server);
     await admin(server, '/config/edge-01', { method: 'PUT', json: { ...current, metrics: { ...current.metrics, host_load5: true } } });
-    await waitFor(async () => (await (await fetch(`${manage}/metrics/list`, { headers: bearer })).json()).metrics.host_load5 === true, 'the new version on the device');
+    await waitFor(async () => (await exporter.list(bearer)).metrics.host_load5 === true, 'the new version on the device');
     expect((await fetch(`${manage}/metrics/list`)).status).toBe(401);
     expect((await fetch(`${manage}/metrics/enable`, { method: 'POST', body: '{"host_load15": true}' })).status).toBe(401);
   });

@@ -138,12 +138,16 @@ export function memoryLogger() {
   return { lines, logger: createLogger('debug', (line) => lines.push(line)) };
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then fails with `what`). */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+/** `T` without its falsy values: what a poll such as `waitFor` returns once its check passes. */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
+/** Polls `check` until it returns a truthy value, which it returns, or `timeoutMs` passes (then fails with `what`). */
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    // `if (value)` does not narrow a type parameter: the cast says what the test just checked.
+    if (value) return value as Truthy<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -154,9 +158,6 @@ export function seriesValue(exposition: string, selector: string): number | unde
   const line = exposition.split('\n').find((candidate) => candidate.startsWith(selector));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
-
-/** The built CLI, run as a real process. */
-export const CLI = join(__dirname, '..', 'dist', 'cli.js');
 
 /** Runs the CLI to its end (`--once`, `plugins`) in `cwd`, with only PATH and `env` in its environment. */
 export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {

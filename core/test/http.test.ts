@@ -122,9 +122,7 @@ describe('HTTP routes', () => {
       const before = await readFile(configPath, 'utf8');
       const response = await post('/metrics/enable', body);
       expect(response.status).toBe(400);
-      const json = await response.json();
-      expect(json.status).toBe('error');
-      expect(json.error).toContain(error);
+      expect(await response.json()).toEqual({ status: 'error', error: expect.stringContaining(error) });
       expect(await readFile(configPath, 'utf8')).toBe(before);
     });
 
@@ -152,7 +150,7 @@ describe('HTTP routes', () => {
       await writeFile(configPath, 'interval: "soon"\n');
       const failed = await post('/reload', '');
       expect(failed.status).toBe(422);
-      expect((await failed.json()).error).toBe(`${configPath}: interval: must be a number`);
+      expect(await failed.json()).toEqual({ status: 'error', source: 'local', error: `${configPath}: interval: must be a number` });
       expect(exporter.currentConfig.interval).toBe(0.3);
     });
 

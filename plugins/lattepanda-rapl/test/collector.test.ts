@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Sample } from '@edge-metrics/core/plugin';
+import type { Detection, Sample } from '@edge-metrics/core/plugin';
 import { asUnprivileged, FixtureTree } from '@edge-metrics/core/testing';
 import * as plugin from '../src';
 import { machine, testContext } from './helpers';
@@ -33,6 +33,12 @@ beforeEach(() => {
 
 const sysfsRoot = () => tree.path('sys');
 const newCollector = () => plugin.create({ sysfs_root: sysfsRoot() }, testContext(logs));
+
+/** The plugin's detect() on the fixture's sysfs, called as core calls it: with the options and a context. */
+async function detect(): Promise<Detection> {
+  if (!plugin.detect) throw new Error('the plugin exports no detect()');
+  return plugin.detect({ sysfs_root: sysfsRoot() }, testContext(logs));
+}
 
 describe('an Intel laptop with package-0, core and uncore', () => {
   beforeEach(async () => {
@@ -148,7 +154,7 @@ describe('an Intel laptop with package-0, core and uncore', () => {
   });
 
   test('detect() finds the readable zones', async () => {
-    await expect(plugin.detect({ sysfs_root: sysfsRoot() })).resolves.toEqual({
+    await expect(detect()).resolves.toEqual({
       found: true,
       deviceType: 'intel_rapl',
       reason: 'RAPL zones readable: intel-rapl:0 (package-0), intel-rapl:0:0 (core), intel-rapl:0:1 (uncore)',
@@ -157,7 +163,7 @@ describe('an Intel laptop with package-0, core and uncore', () => {
 
   test('detect() does not find zones that only root can read, and says why', async () => {
     for (const zone of ['intel-rapl:0', 'intel-rapl:0:0', 'intel-rapl:0:1']) await tree.forbid(powercap(zone, 'energy_uj'));
-    const detection = await asUnprivileged(async () => plugin.detect({ sysfs_root: sysfsRoot() }));
+    const detection = await asUnprivileged(detect);
     expect(detection.found).toBe(false);
     expect(detection.reason).toMatch(/RAPL zones exist under .* but none can be read: cannot read .*energy_uj: permission denied/);
   });
@@ -251,7 +257,7 @@ describe('a machine without RAPL', () => {
   });
 
   test('detect() does not find it', async () => {
-    const detection = await plugin.detect({ sysfs_root: sysfsRoot() });
+    const detection = await detect();
     expect(detection).toEqual({ found: false, reason: expect.stringMatching(/^no RAPL zone under /) });
   });
 });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Sample } from '@edge-metrics/core/plugin';
+import type { Detection, Sample } from '@edge-metrics/core/plugin';
 import { asUnprivileged, type FixtureTree } from '@edge-metrics/core/testing';
 import * as plugin from '../src';
 import type { SysfsOptions } from '../src/manifest';
@@ -19,8 +19,15 @@ beforeEach(() => {
 afterEach(() => tree.dispose());
 
 const sysfsRoot = () => tree.path('sys');
-const collectorFor = (options: Partial<SysfsOptions> = {}) =>
-  plugin.create({ sysfs_root: sysfsRoot(), total_sensor: '', include: [], exclude: [], ...options }, testContext(logs));
+/** The options as core passes them: the schema's defaults, the fixture's sysfs, then `options`. */
+const optionsWith = (options: Partial<SysfsOptions> = {}): SysfsOptions => ({ sysfs_root: sysfsRoot(), total_sensor: '', include: [], exclude: [], ...options });
+const collectorFor = (options: Partial<SysfsOptions> = {}) => plugin.create(optionsWith(options), testContext(logs));
+
+/** The plugin's detect() on the fixture's sysfs, called as core calls it: with the options and a context. */
+async function detect(): Promise<Detection> {
+  if (!plugin.detect) throw new Error('the plugin exports no detect()');
+  return plugin.detect(optionsWith(), testContext(logs));
+}
 
 describe('an INA219 on I2C', () => {
   beforeEach(async () => {
@@ -143,9 +150,9 @@ describe('an Orange Pi 5 (RK3588S)', () => {
   });
 
   test('detect() finds the supply; the device tree model makes it an orangepi', async () => {
-    await expect(plugin.detect({ sysfs_root: sysfsRoot() })).resolves.toEqual({ found: true, deviceType: 'sysfs', reason: 'sensors: tcpm-source-psy-6-0022' });
+    await expect(detect()).resolves.toEqual({ found: true, deviceType: 'sysfs', reason: 'sensors: tcpm-source-psy-6-0022' });
     await tree.write('sys/firmware/devicetree/base/model', 'RK3588 OPi 5 Plus\u0000');
-    await expect(plugin.detect({ sysfs_root: sysfsRoot() })).resolves.toMatchObject({ found: true, deviceType: 'orangepi' });
+    await expect(detect()).resolves.toMatchObject({ found: true, deviceType: 'orangepi' });
   });
 });
 
@@ -174,7 +181,7 @@ describe('a machine without sensors', () => {
   });
 
   test('detect() does not find it', async () => {
-    await expect(plugin.detect({ sysfs_root: sysfsRoot() })).resolves.toEqual({
+    await expect(detect()).resolves.toEqual({
       found: false,
       reason: expect.stringMatching(/^no hwmon power, voltage or current channel and no power supply with voltage and current under /),
     });

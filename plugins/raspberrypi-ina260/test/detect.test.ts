@@ -1,3 +1,4 @@
+import type { Detection } from '@edge-metrics/core/plugin';
 import { FixtureTree } from '@edge-metrics/core/testing';
 import { createBusOpener, type OpenBus } from '../src/i2c-bus';
 import { createRaspberryPiIna260Plugin } from '../src/plugin';
@@ -22,8 +23,10 @@ function emulatedBus(devices: Map<number, EmulatedIna260>): OpenBus {
   return async () => new EmulatedI2cBus(devices);
 }
 
-async function detect(openBus: OpenBus, options: Record<string, unknown> = {}) {
-  return createRaspberryPiIna260Plugin(openBus).detect(resolvedOptions({ sysfs_root: tree.root, ...options }), testContext());
+async function detect(openBus: OpenBus, options: Record<string, unknown> = {}): Promise<Detection> {
+  const plugin = createRaspberryPiIna260Plugin(openBus);
+  if (!plugin.detect) throw new Error('the plugin has no detect()');
+  return plugin.detect(resolvedOptions({ sysfs_root: tree.root, ...options }), testContext());
 }
 
 describe('detect()', () => {
