@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PRECOMPILED } from '../src/precompiled-validators';
 import { AJV_OPTIONS, describeAjvErrors, validatorFor } from '../src/validation';
-import { ExporterProcess, pluginSource, tempDir, writePackage } from './helpers';
+import { ExporterProcess, pluginSource, tempDir, waitFor, writePackage } from './helpers';
 
 const SCRIPT = join(__dirname, '..', 'scripts', 'validators.js');
 const GENERATED = join(__dirname, '..', 'src', 'precompiled-validators.ts');
@@ -84,7 +84,8 @@ Module._load = function (request, ...rest) {
       exporter,
       async scrape() {
         const { metrics } = await exporter.urls();
-        return (await fetch(`${metrics}/metrics`)).text();
+        // The exposition is empty until the first cycle is published.
+        return waitFor(async () => (await fetch(`${metrics}/metrics`)).text(), 'the first collection cycle');
       },
       async stop() {
         exporter.kill();
