@@ -9,7 +9,7 @@ const { join, resolve } = require('node:path');
 const { parseOptions, UsageError, USAGE } = require('./lib/options');
 const { renderChart } = require('./lib/chart');
 const { reportRows } = require('./lib/report');
-const { REPO, installSyntheticPlugin, subjects } = require('./lib/subjects');
+const { REPO, UNIT_NODE_FLAGS, installSyntheticPlugin, subjects } = require('./lib/subjects');
 const { renderTable } = require('./lib/table');
 const { configServer } = require('./sections/config-server');
 const { heap } = require('./sections/heap');
@@ -77,7 +77,7 @@ async function main() {
 
   const { header, groups } = reportRows(results.sections);
   const { cpuModel, cores, loadAverageAtStart, loadAverageAtEnd } = results.machine;
-  process.stdout.write(`Edge Metrics Exporter bench, ${results.startedAt}${results.commit ? ` at ${results.commit}` : ''}: ${cores} × ${cpuModel}, Node ${process.version}, load average ${loadAverageAtStart[0].toFixed(2)} at start and ${loadAverageAtEnd[0].toFixed(2)} at end, ${results.seconds.toFixed(0)} s\n\n`);
+  process.stdout.write(`Edge Metrics Exporter bench, ${results.startedAt}${results.commit ? ` at ${results.commit}` : ''}: ${cores} × ${cpuModel}, Node ${process.version} (exporters with ${UNIT_NODE_FLAGS.join(' ') || 'no Node options'}, as the systemd unit starts them), load average ${loadAverageAtStart[0].toFixed(2)} at start and ${loadAverageAtEnd[0].toFixed(2)} at end, ${results.seconds.toFixed(0)} s\n\n`);
   process.stdout.write(renderTable(header, groups));
   const resultsDir = resolve(__dirname, options.resultsDir);
   await mkdir(resultsDir, { recursive: true });

@@ -1,6 +1,7 @@
 'use strict';
 // The exporter configurations the bench measures, and starting core's CLI on them.
 
+const { readFileSync } = require('node:fs');
 const { cp, mkdir, readFile, writeFile } = require('node:fs/promises');
 const { createRequire } = require('node:module');
 const { join, resolve } = require('node:path');
@@ -11,6 +12,13 @@ const { startProcess } = require('./processes');
 const REPO = resolve(__dirname, '..', '..');
 const CLI = join(REPO, 'core', 'dist', 'cli.js');
 const JETSON_REPLAY = join(REPO, 'examples', 'jetson-replay');
+
+/** The Node options of the systemd unit's `ExecStart`: every exporter is measured as the unit runs it. */
+const UNIT_NODE_FLAGS = /^ExecStart=\{\{NODE\}\}((?: --\S+)*) /m
+  .exec(readFileSync(join(REPO, 'deploy', 'systemd', 'edge-metrics-exporter.service.template'), 'utf8'))?.[1]
+  .trim()
+  .split(' ')
+  .filter(Boolean) ?? [];
 // The YAML parser core reads configs with, reached through core so that the bench reads them as core does.
 const YAML = createRequire(require.resolve('@edge-metrics/core'))('yaml');
 
@@ -79,11 +87,11 @@ async function writeConfig(subject, name, workDir) {
 }
 
 /**
- * Starts core's CLI on a config (with `nodeArgs` for Node, e.g. --cpu-prof); resolves once it serves, with its
- * pid, its /metrics URL and stop().
+ * Starts core's CLI on a config with the unit's Node options (and `nodeArgs`, e.g. --cpu-prof); resolves once it
+ * serves, with its pid, its /metrics URL and stop().
  */
 async function startExporter(configPath, { cwd, name, nodeArgs = [] }) {
-  const started = await startProcess(process.execPath, [...nodeArgs, CLI, '--config', configPath], {
+  const started = await startProcess(process.execPath, [...UNIT_NODE_FLAGS, ...nodeArgs, CLI, '--config', configPath], {
     cwd,
     name: `exporter ${name}`,
     ready: /serving \/metrics on (\S+):(\d+)/,
@@ -92,4 +100,4 @@ async function startExporter(configPath, { cwd, name, nodeArgs = [] }) {
   return { ...started, metricsUrl: `http://${address}:${port}/metrics` };
 }
 
-module.exports = { REPO, JETSON_REPLAY, installSyntheticPlugin, subjects, writeConfig, startExporter };
+module.exports = { REPO, JETSON_REPLAY, UNIT_NODE_FLAGS, installSyntheticPlugin, subjects, writeConfig, startExporter };

@@ -58,7 +58,7 @@ describe('install.sh exporter --dry-run', () => {
         'Environment=CONFIG_SERVER_URL=http://config.example.org:8080',
         'Environment=CONFIG_TIMEOUT=3',
         `Environment=LOCAL_CONFIG_PATH=${join(dir, 'etc', 'edge-metrics', 'config.yaml')}`,
-        `ExecStart=${process.execPath} ${repository}/node_modules/@edge-metrics/core/dist/cli.js`,
+        `ExecStart=${process.execPath} --max-semi-space-size=2 ${repository}/node_modules/@edge-metrics/core/dist/cli.js`,
         'ExecReload=/bin/kill -HUP $MAINPID',
         'Restart=on-failure',
         `ReadWritePaths=-${join(dir, 'etc', 'edge-metrics')}`,
