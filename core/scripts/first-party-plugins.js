@@ -5,24 +5,12 @@
 //   node core/scripts/first-party-plugins.js --check    exit 1 when the file is not what the manifests give
 //   --file <path>                                       another file to write or check (for tests)
 'use strict';
-const { existsSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
-const { join, relative } = require('node:path');
-
-const REPO = join(__dirname, '..', '..');
-const PLUGINS = join(REPO, 'plugins');
+const { join } = require('node:path');
+const { builtFirstPartyPlugins, writeOrCheck } = require('./generated-file');
 
 function firstPartyPackages() {
   const packages = {};
-  for (const dir of readdirSync(PLUGINS).sort()) {
-    const packageJson = join(PLUGINS, dir, 'package.json');
-    if (!existsSync(packageJson)) continue;
-    const { name, main = 'index.js' } = JSON.parse(readFileSync(packageJson, 'utf8'));
-    let plugin;
-    try {
-      plugin = require(join(PLUGINS, dir, main));
-    } catch (error) {
-      throw new Error(`cannot load ${name} from plugins/${dir}/${main} (build it first: npm run build): ${error.message}`);
-    }
+  for (const { name, plugin } of builtFirstPartyPlugins()) {
     for (const deviceType of plugin.manifest.deviceTypes) {
       if (packages[deviceType]) throw new Error(`device type '${deviceType}' is served by both ${packages[deviceType]} and ${name}`);
       packages[deviceType] = name;
@@ -46,17 +34,8 @@ function source(packages) {
 }
 
 function main(args) {
-  const fileAt = args.indexOf('--file');
-  const file = fileAt === -1 ? join(__dirname, '..', 'src', 'first-party-plugins.ts') : args[fileAt + 1];
-  const expected = source(firstPartyPackages());
-  if (!args.includes('--check')) {
-    writeFileSync(file, expected);
-    return 0;
-  }
-  const actual = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  if (actual === expected) return 0;
-  process.stderr.write(`${relative(process.cwd(), file)} is stale: the plugins' manifests give other device types; run npm run generate:plugins\n`);
-  return 1;
+  const file = join(__dirname, '..', 'src', 'first-party-plugins.ts');
+  return writeOrCheck(args, file, source(firstPartyPackages()), "the plugins' manifests give other device types; run npm run generate:plugins");
 }
 
 process.exitCode = main(process.argv.slice(2));

@@ -7,30 +7,19 @@
 //   node core/scripts/validators.js --check    exit 1 when the file is not what the schemas give
 //   --file <path>                              another file to write or check (for tests)
 'use strict';
-const { existsSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
-const { join, relative } = require('node:path');
+const { join } = require('node:path');
 const { default: Ajv } = require('ajv');
 const { default: standaloneCode } = require('ajv/dist/standalone');
 const { AJV_OPTIONS } = require('../dist/validation.js');
 const { configSchema } = require('../dist/config/schema.js');
 const { manifestSchema } = require('../dist/manifest.js');
 const { hostPlugin } = require('../dist/host/plugin.js');
-
-const PLUGINS = join(__dirname, '..', '..', 'plugins');
+const { builtFirstPartyPlugins, writeOrCheck } = require('./generated-file');
 
 /** The options schema of each first-party plugin that has one, by package name, from the built plugins. */
 function firstPartyOptionsSchemas() {
   const schemas = {};
-  for (const dir of readdirSync(PLUGINS).sort()) {
-    const packageJson = join(PLUGINS, dir, 'package.json');
-    if (!existsSync(packageJson)) continue;
-    const { name, main = 'index.js' } = JSON.parse(readFileSync(packageJson, 'utf8'));
-    let plugin;
-    try {
-      plugin = require(join(PLUGINS, dir, main));
-    } catch (error) {
-      throw new Error(`cannot load ${name} from plugins/${dir}/${main} (build it first: npm run build): ${error.message}`);
-    }
+  for (const { name, plugin } of builtFirstPartyPlugins()) {
     if (plugin.manifest.optionsSchema !== undefined) schemas[name] = plugin.manifest.optionsSchema;
   }
   return schemas;
@@ -68,17 +57,8 @@ function source() {
 }
 
 function main(args) {
-  const fileAt = args.indexOf('--file');
-  const file = fileAt === -1 ? join(__dirname, '..', 'src', 'precompiled-validators.ts') : args[fileAt + 1];
-  const expected = source();
-  if (!args.includes('--check')) {
-    writeFileSync(file, expected);
-    return 0;
-  }
-  const actual = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  if (actual === expected) return 0;
-  process.stderr.write(`${relative(process.cwd(), file)} is stale: the schemas give other validators; run npm run generate:schema\n`);
-  return 1;
+  const file = join(__dirname, '..', 'src', 'precompiled-validators.ts');
+  return writeOrCheck(args, file, source(), 'the schemas give other validators; run npm run generate:schema');
 }
 
 process.exitCode = main(process.argv.slice(2));

@@ -1,10 +1,31 @@
 // The layers views in Debian's chromium against the config server's CLI: a group edit previewed per device and
 // saved, and a fleet change released as a staged rollout, watched, halted by a failure and rolled back, or aborted.
+import type { Locator, Page } from 'playwright-core';
 import { demoDevices, seedFleet } from '../../scripts/demo-fleet';
 import { waitFor } from '../helpers';
 import { ADMIN_TOKEN, api, openConsole, startConsoleServer, useBrowser, waitForApi } from './console';
 
 const browser = useBrowser();
+
+/**
+ * From the fleet layer's page, changes `fleet: solar-farm` to `wind-farm` and starts it as a staged rollout of two
+ * steps (50 %, 100 %) an hour apart, halting above `haltAbovePercent` failed when given; resolves once the rollout's
+ * page shows it running, with its state field.
+ */
+async function startWindFarmRollout(page: Page, base: string, haltAbovePercent?: string): Promise<Locator> {
+  await page.goto(`${base}/ui/#/layers/fleet`);
+  const editor = page.getByLabel('Fleet layer', { exact: false });
+  await waitFor(async () => (await editor.inputValue()).includes('solar-farm'), 'the fleet layer in the editor');
+  await editor.fill((await editor.inputValue()).replace('solar-farm', 'wind-farm'));
+  await page.getByLabel('Steps (% of affected devices)').fill('50, 100');
+  await page.getByLabel('Wait between steps (s)').fill('3600');
+  if (haltAbovePercent !== undefined) await page.getByLabel('Halt above failed (%)').fill(haltAbovePercent);
+  await page.click('button:text("Start staged rollout")');
+  await page.waitForURL(/#\/rollouts\/1$/);
+  const state = page.locator('dd[data-fact="state"]');
+  await waitFor(async () => (await state.textContent()) === 'running', 'the rollout to show running');
+  return state;
+}
 
 test('a group edit shows the devices it changes and their keys before it is saved', async () => {
   const { base } = await startConsoleServer();
@@ -31,17 +52,7 @@ test('a staged rollout started from the fleet layer is watched, halts on a failu
   const { base } = await startConsoleServer();
   await seedFleet(base, ADMIN_TOKEN, demoDevices(6));
   const { page } = await openConsole(browser(), base);
-  await page.goto(`${base}/ui/#/layers/fleet`);
-  const editor = page.getByLabel('Fleet layer', { exact: false });
-  await waitFor(async () => (await editor.inputValue()).includes('solar-farm'), 'the fleet layer in the editor');
-  await editor.fill((await editor.inputValue()).replace('solar-farm', 'wind-farm'));
-  await page.getByLabel('Steps (% of affected devices)').fill('50, 100');
-  await page.getByLabel('Wait between steps (s)').fill('3600');
-  await page.getByLabel('Halt above failed (%)').fill('0');
-  await page.click('button:text("Start staged rollout")');
-  await page.waitForURL(/#\/rollouts\/1$/);
-  const state = page.locator('dd[data-fact="state"]');
-  await waitFor(async () => (await state.textContent()) === 'running', 'the rollout to show running');
+  const state = await startWindFarmRollout(page, base, '0');
   expect(await page.locator('dd[data-fact="step"]').textContent()).toBe('1 of 2 (50 %, 100 %)');
 
   // A device of the first step fails on its new version: the rollout halts, and the page shows it on its own.
@@ -69,19 +80,10 @@ test('a running rollout aborted from the page stops where it stands: devices rea
   await seedFleet(base, ADMIN_TOKEN, devices);
   // Each device's config and version before the rollout, as the API answers them.
   const asItIs = async (id: string) => ({ config: await api(base, `/config/${id}`), version: (await api(base, `/devices/${id}`)).version });
-  const before = new Map<string, any>();
+  const before = new Map<string, Awaited<ReturnType<typeof asItIs>>>();
   for (const { id } of devices) before.set(id, await asItIs(id));
   const { page } = await openConsole(browser(), base);
-  await page.goto(`${base}/ui/#/layers/fleet`);
-  const editor = page.getByLabel('Fleet layer', { exact: false });
-  await waitFor(async () => (await editor.inputValue()).includes('solar-farm'), 'the fleet layer in the editor');
-  await editor.fill((await editor.inputValue()).replace('solar-farm', 'wind-farm'));
-  await page.getByLabel('Steps (% of affected devices)').fill('50, 100');
-  await page.getByLabel('Wait between steps (s)').fill('3600');
-  await page.click('button:text("Start staged rollout")');
-  await page.waitForURL(/#\/rollouts\/1$/);
-  const state = page.locator('dd[data-fact="state"]');
-  await waitFor(async () => (await state.textContent()) === 'running', 'the rollout to show running');
+  const state = await startWindFarmRollout(page, base);
 
   await page.click('button[data-action="abort"]');
   await waitFor(async () => (await state.textContent()) === 'aborted', 'the rollout to show aborted');
@@ -101,7 +103,7 @@ test('a running rollout aborted from the page stops where it stands: devices rea
     const now = await asItIs(device.device_id);
     expect(now.config.labels.fleet).toBe('wind-farm');
     expect(now.version).toBe(device.version);
-    expect(now.version).toBeGreaterThan(before.get(device.device_id).version);
+    expect(now.version).toBeGreaterThan(before.get(device.device_id)!.version);
   }
   for (const device of waiting) expect(await asItIs(device.device_id)).toEqual(before.get(device.device_id));
   expect((await api(base, '/fleet')).config.labels.fleet).toBe('wind-farm');
