@@ -57,7 +57,13 @@ function script(blocks: Block[]): string {
     'exec 2>&1',
     'ip link set lo up || exit 1',
     'services=()',
-    'stop_services() { for pid in "${services[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done; wait; }',
+    // Waits for every process of each service's group (npx returns before the exporter has written its sync state
+    // on SIGTERM), for 10 s at most.
+    'stop_services() {',
+    '  for pid in "${services[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done',
+    '  for pid in "${services[@]}"; do for _ in $(seq 100); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done; done',
+    '  wait',
+    '}',
     'trap stop_services EXIT',
     // Waits until the service's log says it listens; fails with the log if it ends or takes over a minute.
     'listening() {',
