@@ -205,3 +205,23 @@ export function implausibleSelfMetrics(exposition: string): string[] {
     return /_seconds(_total|_sum)?$/.test(name) && value > 3600;
   });
 }
+
+/**
+ * Writes a module a Node process can preload (`NODE_OPTIONS` is returned) that says `loaded <name>` on stderr the
+ * first time one of `modules` is required: to see which modules a running exporter loads, and when.
+ */
+export async function moduleLoadWatcher(dir: string, modules: readonly string[]): Promise<{ NODE_OPTIONS: string }> {
+  const preload = join(dir, 'watch-loads.js');
+  await writeFile(
+    preload,
+    `const Module = require('node:module');
+const load = Module._load;
+const watched = new Set(${JSON.stringify(modules)});
+Module._load = function (request, ...rest) {
+  if (watched.delete(request)) process.stderr.write('loaded ' + request + '\\n');
+  return load.call(this, request, ...rest);
+};
+`,
+  );
+  return { NODE_OPTIONS: `--require ${preload}` };
+}

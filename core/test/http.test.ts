@@ -8,7 +8,7 @@ import { Exporter } from '../src/exporter';
 import { answerScrape } from '../src/http/scrape';
 import { serve, type Listening } from '../src/http/server';
 import { ExpositionCache } from '../src/metrics/exposition';
-import { ExporterProcess, exporterSandbox, memoryLogger, pluginSource, tempDir, waitFor, type ExporterSandbox } from './helpers';
+import { ExporterProcess, exporterSandbox, memoryLogger, moduleLoadWatcher, pluginSource, tempDir, waitFor, type ExporterSandbox } from './helpers';
 
 /** A GET whose body is kept as sent (fetch would decompress it). */
 function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
@@ -259,21 +259,9 @@ describe('HTTP routes', () => {
 
   test('modules load on first use: zlib on the first gzip scrape, express on the first other request; cosmiconfig, crypto, prom-client\'s index and @opentelemetry/api never here', async () => {
     const dir = await tempDir();
-    // Preloaded into the exporter's process: says on stderr when one of the watched modules is first required.
-    const preload = join(dir.path, 'watch-loads.js');
-    await writeFile(
-      preload,
-      `const Module = require('node:module');
-const load = Module._load;
-const watched = new Set(['express', 'cosmiconfig', 'node:zlib', 'node:crypto', 'prom-client', '@opentelemetry/api']);
-Module._load = function (request, ...rest) {
-  if (watched.delete(request)) process.stderr.write('loaded ' + request + '\\n');
-  return load.call(this, request, ...rest);
-};
-`,
-    );
+    const watcher = await moduleLoadWatcher(dir.path, ['express', 'cosmiconfig', 'node:zlib', 'node:crypto', 'prom-client', '@opentelemetry/api']);
     await writeFile(join(dir.path, 'config.yaml'), 'device_type: host\ninterval: 0.2\nport: 0\nreload_port: 0\nlisten_address: 127.0.0.1\n');
-    const exporter = new ExporterProcess(dir.path, [], { NODE_OPTIONS: `--require ${preload}` });
+    const exporter = new ExporterProcess(dir.path, [], watcher);
     try {
       const { metrics } = await exporter.urls();
       const loaded = () => exporter.log.match(/^loaded \S+$/gm) ?? [];

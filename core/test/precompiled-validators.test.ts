@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PRECOMPILED } from '../src/precompiled-validators';
 import { AJV_OPTIONS, describeAjvErrors, validatorFor } from '../src/validation';
-import { ExporterProcess, pluginSource, tempDir, waitFor, writePackage } from './helpers';
+import { ExporterProcess, moduleLoadWatcher, pluginSource, tempDir, waitFor, writePackage } from './helpers';
 
 const SCRIPT = join(__dirname, '..', 'scripts', 'validators.js');
 const GENERATED = join(__dirname, '..', 'src', 'precompiled-validators.ts');
@@ -66,20 +66,10 @@ describe("ajv's compiler loads only for an options schema core did not precompil
   /** Starts the CLI on `config` in a temp folder, with a preload that says on stderr when ajv's compiler is required. */
   async function startWatched(config: string, plugins: Record<string, string> = {}) {
     const dir = await tempDir();
-    const preload = join(dir.path, 'watch-ajv.js');
-    await writeFile(
-      preload,
-      `const Module = require('node:module');
-const load = Module._load;
-Module._load = function (request, ...rest) {
-  if (request === 'ajv') process.stderr.write('loaded ajv\\n');
-  return load.call(this, request, ...rest);
-};
-`,
-    );
+    const watcher = await moduleLoadWatcher(dir.path, ['ajv']);
     for (const [name, source] of Object.entries(plugins)) await writePackage(join(dir.path, 'node_modules'), name, { 'index.js': source });
     await writeFile(join(dir.path, 'config.yaml'), `port: 0\nreload_port: 0\nlisten_address: 127.0.0.1\nplugin_dirs: [node_modules]\n${config}`);
-    const exporter = new ExporterProcess(dir.path, [], { NODE_OPTIONS: `--require ${preload}` });
+    const exporter = new ExporterProcess(dir.path, [], watcher);
     return {
       exporter,
       async scrape() {
